@@ -1,0 +1,233 @@
+"""Split Python source into top-level statements, each classified by kind.
+
+Pure functions over text and ``ast`` trees: no imports of user code, no I/O. The
+runtime (inside the user's program) and the build step (in the controller) both
+use them, so a statement means the same thing on both sides.
+
+Kinds, following ``semantics.md``:
+
+``def``     a top-level ``def`` / ``async def`` with its decorators: patched in place.
+``class``   a top-level ``class`` with its decorators: patched, identity kept.
+``import``  ``import`` / ``from ... import``: executed again on every reload.
+``assign``  an assignment to plain names: runs only for names the module lacks.
+``final``   an assignment annotated ``Final``: re-evaluated on every reload.
+``decl``    an annotation without a value (``x: int``): nothing to run.
+``doc``     the module docstring.
+``other``   anything else (calls, loops, ``if``, ``with``, ``try``, ...): never re-run.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass, field
+
+from hcride.analysis.shapes import ClassShape, class_shape
+
+DEF, CLASS, IMPORT, ASSIGN, FINAL, DECL, DOC, OTHER = (
+    "def",
+    "class",
+    "import",
+    "assign",
+    "final",
+    "decl",
+    "doc",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One top-level statement of a module (or of a class body)."""
+
+    kind: str
+    names: tuple[str, ...]
+    """Names the statement binds (empty for ``other``)."""
+    lineno: int
+    """First line, decorators included (1-based)."""
+    end_lineno: int
+    text: str
+    """The statement's source lines, exactly as written."""
+    node: ast.stmt | None = field(default=None, compare=False, repr=False)
+    """The parsed node; None when the statement came from serialized data."""
+    body: tuple[Statement, ...] = field(default=(), compare=False, repr=False)
+    """For classes: the statements of the class body, classified the same way."""
+    shape: ClassShape | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What identifies the statement across two versions of a module."""
+        if self.kind in (DEF, CLASS, ASSIGN, FINAL, DECL):
+            return (self.kind, *self.names)
+        return (self.kind, self.text.strip())
+
+
+@dataclass(frozen=True)
+class ModuleTable:
+    """A module's source, split and classified: what the runtime diffs."""
+
+    statements: tuple[Statement, ...]
+    digest: str
+
+    def by_key(self) -> dict[tuple[str, ...], Statement]:
+        return {s.key: s for s in self.statements}
+
+    def classes(self) -> dict[str, Statement]:
+        return {s.names[0]: s for s in self.statements if s.kind == CLASS}
+
+    def imported_modules(self, package: str | None) -> list[str]:
+        """Absolute names of the modules the top-level imports name."""
+        found: list[str] = []
+        for s in self.statements:
+            if s.kind == IMPORT and s.node is not None:
+                found.extend(imported_names(s.node, package))
+        return found
+
+
+def source_digest(data: bytes) -> str:
+    """The content hash that identifies a version of a source file."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def is_final_annotation(annotation: ast.expr | None) -> bool:
+    """True for ``Final``, ``Final[int]``, ``typing.Final``, ``ClassVar[Final[int]]``."""
+    if annotation is None:
+        return False
+    node = annotation
+    if isinstance(node, ast.Subscript):
+        base = node.value
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", None)
+        if name == "ClassVar":
+            return is_final_annotation(node.slice)
+        node = base
+    if isinstance(node, ast.Attribute):
+        return node.attr == "Final"
+    if isinstance(node, ast.Name):
+        return node.id == "Final"
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value == "Final" or node.value.startswith(("Final[", "typing.Final"))
+    return False
+
+
+def _target_names(target: ast.expr) -> list[str] | None:
+    """Plain names bound by an assignment target, or None if it writes elsewhere."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        names: list[str] = []
+        for elt in target.elts:
+            inner = _target_names(elt.value if isinstance(elt, ast.Starred) else elt)
+            if inner is None:
+                return None
+            names.extend(inner)
+        return names
+    return None
+
+
+def classify(node: ast.stmt) -> tuple[str, tuple[str, ...]]:
+    """The kind of a top-level statement and the names it binds."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return DEF, (node.name,)
+    if isinstance(node, ast.ClassDef):
+        return CLASS, (node.name,)
+    if isinstance(node, ast.Import):
+        return IMPORT, tuple((a.asname or a.name).split(".")[0] for a in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return IMPORT, tuple(a.asname or a.name for a in node.names if a.name != "*")
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        if node.value is None:
+            return DECL, (node.target.id,)
+        kind = FINAL if is_final_annotation(node.annotation) else ASSIGN
+        return kind, (node.target.id,)
+    if isinstance(node, ast.Assign):
+        names: list[str] = []
+        for target in node.targets:
+            inner = _target_names(target)
+            if inner is None:
+                return OTHER, ()
+            names.extend(inner)
+        return ASSIGN, tuple(dict.fromkeys(names))
+    if isinstance(node, ast.TypeAlias if hasattr(ast, "TypeAlias") else ()):  # 3.12+
+        return ASSIGN, (node.name.id,)  # type: ignore[attr-defined]
+    return OTHER, ()
+
+
+def imported_names(node: ast.stmt, package: str | None) -> list[str]:
+    """Absolute module names an import statement refers to."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:
+            parts = (package or "").split(".")
+            if node.level > 1:
+                parts = parts[: -(node.level - 1)] or [""]
+            prefix = ".".join(p for p in parts if p)
+            base = f"{prefix}.{base}" if base and prefix else (prefix or base)
+        found = [base] if base else []
+        found.extend(f"{base}.{a.name}" if base else a.name for a in node.names if a.name != "*")
+        return found
+    return []
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", None) or []
+    return min([node.lineno, *(d.lineno for d in decorators)])
+
+
+def split_body(
+    body: list[ast.stmt], lines: list[str], *, module_level: bool = True
+) -> tuple[Statement, ...]:
+    """Classify each statement of ``body``; ``lines`` are the source's lines."""
+    out: list[Statement] = []
+    for index, node in enumerate(body):
+        if (
+            index == 0
+            and module_level
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            kind, names = DOC, ("__doc__",)
+        else:
+            kind, names = classify(node)
+        start = _first_line(node)
+        end = node.end_lineno or node.lineno
+        text = "".join(lines[start - 1 : end])
+        inner: tuple[Statement, ...] = ()
+        shape = None
+        if kind == CLASS:
+            assert isinstance(node, ast.ClassDef)
+            inner = split_body(node.body, lines, module_level=False)
+            shape = class_shape(node)
+        out.append(Statement(kind, names, start, end, text, node, inner, shape))
+    return tuple(out)
+
+
+def split_module(source: str | bytes) -> ModuleTable:
+    """Parse ``source`` and classify its top-level statements.
+
+    Raises ``SyntaxError`` (with filename unset) when the source does not parse.
+    """
+    data = source.encode("utf-8") if isinstance(source, str) else source
+    text = source if isinstance(source, str) else decode_source(source)
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    return ModuleTable(split_body(tree.body, lines), source_digest(data))
+
+
+def decode_source(data: bytes) -> str:
+    """Decode source bytes the way the import system does (PEP 263, BOM)."""
+    import io
+    import tokenize
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n")
+
+
+def bound_names(statements: tuple[Statement, ...]) -> set[str]:
+    """Every name a sequence of statements binds."""
+    return {n for s in statements for n in s.names if s.kind != DOC}

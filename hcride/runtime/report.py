@@ -1,0 +1,139 @@
+"""What a reload did, as plain data: returned to the program, sent to the controller."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class ModuleReport:
+    """What one reload did to one module."""
+
+    name: str
+    file: str
+    version: int
+    """The module's version after the reload."""
+    patched: list[str] = field(default_factory=list)
+    """Functions, methods and classes whose code was replaced in place."""
+    added: list[str] = field(default_factory=list)
+    """New functions and classes bound."""
+    initialized: list[str] = field(default_factory=list)
+    """New globals whose statement ran."""
+    preserved: list[str] = field(default_factory=list)
+    """Existing globals whose live value was kept."""
+    stale: list[str] = field(default_factory=list)
+    """Preserved globals whose initializer changed: the live value is the old one."""
+    reevaluated: list[str] = field(default_factory=list)
+    """``Final`` names evaluated again."""
+    removed: list[str] = field(default_factory=list)
+    """Functions, classes and methods no longer in the source, unbound."""
+    skipped: list[str] = field(default_factory=list)
+    """Other top-level statements that changed or are new and were not run."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModuleReport:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class Rejection:
+    """A reason a batch could not apply, tied to a place in a file."""
+
+    module: str
+    kind: str
+    """``type_change``, ``syntax``, ``unreadable`` or ``error``."""
+    message: str
+    file: str = ""
+    line: int = 0
+    col: int = 0
+    cls: str = ""
+    differences: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if self.kind == "type_change":
+            return f"{self.module}: class {self.cls}: " + "; ".join(self.differences)
+        where = f"{self.file}:{self.line}" + (f":{self.col}" if self.col else "")
+        return f"{self.module}: {self.message} ({where})" if self.line else f"{self.module}: {self.message}"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Rejection:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class ReloadResult:
+    """The outcome of one ``perform_code_reload()``."""
+
+    ok: bool = True
+    reloaded: list[str] = field(default_factory=list)
+    """Names of the modules applied, in the order applied."""
+    rejected: list[Rejection] = field(default_factory=list)
+    """Why the batch was refused: type changes, syntax errors, unreadable files."""
+    error: str | None = None
+    """A traceback when committing raised and the batch was rolled back."""
+    modules: list[ModuleReport] = field(default_factory=list)
+    restart_needed: list[str] = field(default_factory=list)
+    """Files that changed but are never reloaded (the main script)."""
+    handler_errors: list[str] = field(default_factory=list)
+    """Tracebacks of before/after handlers that raised (the batch stands)."""
+    duration_ms: float = 0.0
+    build: int | None = None
+    """The controller's build number, when the batch came from one."""
+
+    @property
+    def status(self) -> str:
+        """``applied``, ``rejected`` (refused before touching anything),
+        ``failed`` (rolled back) or ``empty``."""
+        if self.error is not None:
+            return "failed"
+        if self.rejected:
+            return "rejected"
+        return "applied" if self.reloaded else "empty"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReloadResult:
+        return cls(
+            ok=bool(data.get("ok", True)),
+            reloaded=list(data.get("reloaded", [])),
+            rejected=[Rejection.from_dict(r) for r in data.get("rejected", [])],
+            error=data.get("error"),
+            modules=[ModuleReport.from_dict(m) for m in data.get("modules", [])],
+            restart_needed=list(data.get("restart_needed", [])),
+            handler_errors=list(data.get("handler_errors", [])),
+            duration_ms=float(data.get("duration_ms", 0.0)),
+            build=data.get("build"),
+        )
+
+    def summary(self) -> list[str]:
+        """The lines ``hcride:`` prints for this result."""
+        lines: list[str] = []
+        for path in self.restart_needed:
+            lines.append(f"restart needed: {path} is the main script and is never reloaded")
+        if self.error is not None:
+            names = ", ".join(self.reloaded) or "batch"
+            last = self.error.strip().splitlines()[-1] if self.error.strip() else "error"
+            lines.append(f"reload of {names} failed and was rolled back: {last}")
+        for r in self.rejected:
+            lines.append(f"rejected {r.describe()}")
+        if self.ok and self.reloaded:
+            parts = []
+            for m in self.modules:
+                counts = [
+                    f"{len(m.patched)} patched",
+                    f"{len(m.added)} added" if m.added else "",
+                    f"{len(m.initialized)} initialized",
+                    f"{len(m.preserved)} preserved",
+                    f"{len(m.removed)} removed" if m.removed else "",
+                ]
+                parts.append(f"{m.name} v{m.version} (" + ", ".join(c for c in counts if c) + ")")
+                if m.stale:
+                    parts[-1] += f" [kept old value of {', '.join(m.stale)}]"
+            lines.append(f"reloaded {'; '.join(parts)} in {self.duration_ms:.1f} ms")
+        lines.extend(f"handler raised: {h.strip().splitlines()[-1]}" for h in self.handler_errors)
+        return lines
