@@ -1,0 +1,131 @@
+"""The Qt-free folding of controller events into module states and the reload log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hcride.controller import events as ev
+from hcride.controller.state import ModuleStatus, SessionState, norm
+from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
+
+
+def started(tmp_path: Path) -> tuple[SessionState, str, str]:
+    main = tmp_path / "main.py"
+    logic = tmp_path / "logic.py"
+    main.write_text("import logic\n")
+    logic.write_text("x = 1\n")
+    state = SessionState(tmp_path)
+    state.apply(ev.ProgramStarted(pid=42, script=str(main), python="python3"))
+    state.apply(ev.ProgramConnected(pid=42, mode="auto"))
+    state.apply(
+        ev.ModulesChanged(
+            modules=({"name": "logic", "file": str(logic), "version": 1, "state": "loaded"},)
+        )
+    )
+    return state, str(main), str(logic)
+
+
+def test_start_connect_and_modules(tmp_path: Path) -> None:
+    state, main, logic = started(tmp_path)
+    assert state.running and state.mode == "auto" and state.pid == 42
+    assert state.status_for_file(main) == ModuleStatus.MAIN_SCRIPT
+    assert state.status_for_file(logic) == ModuleStatus.UNCHANGED
+    assert state.module_for_file(logic).version == 1
+    assert state.status_for_file(str(tmp_path / "other.py")) == ModuleStatus.NOT_LOADED
+    assert state.log[0].result == "started"
+
+
+def test_save_build_apply(tmp_path: Path) -> None:
+    state, _, logic = started(tmp_path)
+    assert state.file_saved(logic) == ["logic"]
+    assert state.status_for_file(logic) == ModuleStatus.CHANGED_ON_DISK
+    state.apply(ev.BuildStarted(build=1, files=(logic,)))
+    assert state.status_for_file(logic) == ModuleStatus.BUILD_PENDING
+    assert state.log[-1].result == "building"
+    state.apply(ev.BuildReady(build=1, modules=("logic",), duration_ms=2.0))
+    assert state.log[-1].result == "pending"
+    report = ModuleReport(
+        "logic", logic, 2, patched=["update"], preserved=["x"], stale=["x"], initialized=["y"]
+    )
+    result = ReloadResult(reloaded=["logic"], modules=[report], duration_ms=3.5, build=1)
+    state.apply(ev.ReloadApplied(result=result))
+    entry = state.module_for_file(logic)
+    assert entry.status == ModuleStatus.RELOADED and entry.version == 2
+    assert state.reloads == 1 and state.last_reload is not None
+    rows = [r for r in state.log if r.build == 1]
+    assert len(rows) == 1, "one row per build"
+    row = rows[0]
+    assert row.result == "applied" and row.modules == "logic" and row.duration_text == "3.5 ms"
+    texts = [c.text for c in row.details[0].children]
+    assert "patched: update" in texts
+    assert "initialized: y" in texts
+    assert any("x (initializer changed: live value kept)" in t for t in texts)
+    assert state.reports["logic"].preserved == ["x"]
+
+
+def test_type_change_rejected_then_fixed(tmp_path: Path) -> None:
+    state, _, logic = started(tmp_path)
+    state.apply(ev.BuildStarted(build=3, files=(logic,)))
+    rej = Rejection(
+        "logic",
+        "type_change",
+        "shape changed",
+        file=str(tmp_path / ".hcr" / "builds" / "3" / "logic.py"),
+        line=4,
+        cls="Ball",
+        differences=["field 'speed' added"],
+    )
+    state.apply(ev.BuildRejected(build=3, result=ReloadResult(ok=False, rejected=[rej], build=3)))
+    entry = state.module_for_file(logic)
+    assert entry.status == ModuleStatus.REJECTED
+    assert "field 'speed' added" in entry.message
+    problems = state.problems_for(logic)
+    assert problems and problems[0].line == 4, "snapshot path mapped back to the project file"
+    row = state.log[-1]
+    assert row.result == "rejected" and row.file == norm(logic) and row.line == 4
+    assert row.details[0].children[0].text == "field 'speed' added"
+    # fixed: the next build clears the marks and applies
+    state.apply(ev.BuildStarted(build=4, files=(logic,)))
+    assert state.problems_for(logic) == []
+    result = ReloadResult(reloaded=["logic"], modules=[ModuleReport("logic", logic, 2)], build=4)
+    state.apply(ev.ReloadApplied(result=result))
+    assert state.module_for_file(logic).status == ModuleStatus.RELOADED
+
+
+def test_syntax_error_is_error_state(tmp_path: Path) -> None:
+    state, _, logic = started(tmp_path)
+    rej = Rejection("logic", "syntax", "invalid syntax", file=logic, line=2, col=5)
+    state.apply(ev.ReloadRejected(result=ReloadResult(ok=False, rejected=[rej])))
+    assert state.status_for_file(logic) == ModuleStatus.ERROR
+    assert state.problems_for(logic)[0].message == "invalid syntax"
+
+
+def test_rollback_traceback_is_activatable(tmp_path: Path) -> None:
+    state, _, logic = started(tmp_path)
+    tb = f'Traceback (most recent call last):\n  File "{logic}", line 7, in <module>\nZeroDivisionError: x'
+    state.apply(ev.ReloadFailed(result=ReloadResult(ok=False, reloaded=["logic"], error=tb)))
+    row = state.log[-1]
+    assert row.result == "failed"
+    assert row.details[0].text == "rolled back: ZeroDivisionError: x"
+    assert (row.file, row.line) == (logic, 7)
+    assert state.status_for_file(logic) == ModuleStatus.ERROR
+
+
+def test_main_script_restart_needed_and_exit(tmp_path: Path) -> None:
+    state, main, logic = started(tmp_path)
+    state.apply(ev.RestartNeeded(file=main))
+    assert state.status_for_file(main) == ModuleStatus.RESTART_NEEDED
+    state.apply(ev.ProgramExited(returncode=3))
+    assert not state.running and state.exit_text() == "exited with code 3"
+    assert state.status_for_file(main) == ModuleStatus.NOT_LOADED
+    assert state.status_for_file(logic) == ModuleStatus.NOT_LOADED
+    assert state.log[-1].result == "exited with code 3"
+    state.apply(ev.ProgramStarted(pid=43, script=main, python="python3"))
+    assert state.status_for_file(main) == ModuleStatus.MAIN_SCRIPT
+    state.apply(ev.ProgramExited(returncode=None, signal="SIGTERM", stopped=True))
+    assert state.exit_text() == "stopped"
+
+
+def test_unknown_events_are_ignored(tmp_path: Path) -> None:
+    state = SessionState(tmp_path)
+    assert state.apply(ev.Output(stream="stdout", text="hi\n")) is False
