@@ -47,10 +47,10 @@ def type_changes(module: str, old: ModuleTable, new: ModuleTable) -> list[TypeCh
 def changed_statements(old: ModuleTable, new: ModuleTable) -> list[Statement]:
     """Statements of ``new`` whose text differs from (or is absent in) ``old``."""
     before = old.by_key()
-    return [s for s in new.statements if (b := before.get(s.key)) is None or b.text != s.text]
+    return [s for k, s in new.by_key().items() if (b := before.get(k)) is None or b.text != s.text]
 
 
 def removed_statements(old: ModuleTable, new: ModuleTable) -> list[Statement]:
     """Statements of ``old`` with no statement of the same key in ``new``."""
     after = new.by_key()
-    return [s for s in old.statements if s.key not in after]
+    return [s for k, s in old.by_key().items() if k not in after]

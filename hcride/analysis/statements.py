@@ -70,7 +70,11 @@ class ModuleTable:
     digest: str
 
     def by_key(self) -> dict[tuple[str, ...], Statement]:
-        return {s.key: s for s in self.statements}
+        return keyed(self.statements)
+
+    def without_nodes(self) -> ModuleTable:
+        """The same table without syntax trees, to keep in memory between reloads."""
+        return ModuleTable(strip_nodes(self.statements), self.digest)
 
     def classes(self) -> dict[str, Statement]:
         return {s.names[0]: s for s in self.statements if s.kind == CLASS}
@@ -204,16 +208,41 @@ def split_body(
     return tuple(out)
 
 
-def split_module(source: str | bytes) -> ModuleTable:
+def split_module(source: str | bytes, filename: str = "<unknown>") -> ModuleTable:
     """Parse ``source`` and classify its top-level statements.
 
-    Raises ``SyntaxError`` (with filename unset) when the source does not parse.
+    Raises ``SyntaxError`` when the source does not parse.
     """
     data = source.encode("utf-8") if isinstance(source, str) else source
     text = source if isinstance(source, str) else decode_source(source)
-    tree = ast.parse(text)
-    lines = text.splitlines(keepends=True)
-    return ModuleTable(split_body(tree.body, lines), source_digest(data))
+    return table_from_tree(ast.parse(text, filename), text, source_digest(data))
+
+
+def table_from_tree(tree: ast.Module, text: str, digest: str) -> ModuleTable:
+    """Classify the statements of an already parsed module."""
+    return ModuleTable(split_body(tree.body, text.splitlines(keepends=True)), digest)
+
+
+def keyed(statements: tuple[Statement, ...]) -> dict[tuple[str, ...], Statement]:
+    """Statements by key; a repeated key (a property's getter and setter, two
+    ``@overload``s) gets its ordinal appended so that no statement is hidden."""
+    out: dict[tuple[str, ...], Statement] = {}
+    for s in statements:
+        key = s.key
+        n = 1
+        while key in out:
+            n += 1
+            key = (*s.key, f"#{n}")
+        out[key] = s
+    return out
+
+
+def strip_nodes(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
+    return tuple(
+        Statement(s.kind, s.names, s.lineno, s.end_lineno, s.text, None, strip_nodes(s.body),
+                  s.shape)
+        for s in statements
+    )
 
 
 def decode_source(data: bytes) -> str:

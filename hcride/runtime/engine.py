@@ -1,0 +1,747 @@
+"""The HCR engine inside the user's program: tracks reloadable modules and applies
+batches of new versions with the rules of ``semantics.md``.
+
+Standard library only. One engine per process (``get_engine()``).
+
+A reload goes: collect what is pending -> stage (parse, type check; nothing live is
+touched) -> before handlers -> commit in dependency order, every mutation logged so
+that an exception rolls the whole batch back -> after handlers -> report.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import importlib.machinery
+import linecache
+import os
+import sys
+import threading
+import time
+import traceback
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hcride.analysis import statements as st
+from hcride.analysis.diff import type_changes
+from hcride.analysis.statements import ModuleTable, Statement
+from hcride.runtime import handlers
+from hcride.runtime.patching import (
+    MISSING,
+    UndoLog,
+    patch_function,
+    patch_member,
+    rebind_class_cell,
+    shift_function,
+)
+from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
+
+Listener = Callable[[str, dict], None]
+_HCRIDE_ROOT = Path(__file__).resolve().parent.parent
+_VENV_MARKERS = ("site-packages", "dist-packages", "__pypackages__")
+
+
+@dataclass
+class Candidate:
+    """A new version of a module's source, read once, waiting to be applied."""
+
+    text: str
+    digest: str
+    stat: tuple[int, int] | None = None
+    build: int | None = None
+    reported: bool = False
+    """Already part of a batch that was refused: not pending until something changes."""
+
+
+@dataclass
+class Tracked:
+    """A reloadable module and the version of its source that is running."""
+
+    name: str
+    module: types.ModuleType
+    path: Path
+    source: str
+    digest: str
+    table: ModuleTable | None
+    order: int
+    version: int = 1
+    stat: tuple[int, int] | None = None
+    candidate: Candidate | None = None
+    missing_reported: bool = False
+    state: str = "unchanged"
+    status: dict[str, str] = field(default_factory=dict)
+    """Per global: what the last reload did to it."""
+
+    def info(self) -> dict[str, Any]:
+        state = self.state
+        if self.candidate is not None:
+            state = "rejected" if self.candidate.reported else "pending"
+        return {
+            "name": self.name,
+            "file": str(self.path),
+            "version": self.version,
+            "state": state,
+            "digest": self.digest,
+        }
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        s = path.stat()
+    except OSError:
+        return None
+    return (s.st_mtime_ns, s.st_size)
+
+
+class _Loader(importlib.machinery.SourceFileLoader):
+    """Loads a reloadable module from source, remembering the exact text it ran."""
+
+    def __init__(self, fullname: str, path: str, engine: Engine) -> None:
+        super().__init__(fullname, path)
+        self._engine = engine
+
+    def get_code(self, fullname: str) -> types.CodeType:
+        data = self.get_data(self.path)
+        text = st.decode_source(data)
+        tree = ast.parse(text, self.path)
+        code = compile(tree, self.path, "exec", dont_inherit=True)
+        table = st.table_from_tree(tree, text, st.source_digest(data)).without_nodes()
+        self._engine._record(fullname, Path(self.path), text, table)
+        return code
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Routes imports of the project's modules to ``_Loader``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if (
+            spec is None
+            or spec.origin is None
+            or not isinstance(spec.loader, importlib.machinery.SourceFileLoader)
+            or not self._engine.is_reloadable_file(Path(spec.origin))
+        ):
+            return None
+        spec.loader = _Loader(fullname, spec.origin, self._engine)
+        return spec
+
+
+class Engine:
+    """Tracks the program's reloadable modules and applies reloads."""
+
+    def __init__(self, project: Path, main_file: Path | None = None, mode: str = "detect"):
+        self.project = Path(project).resolve()
+        self.main_file = Path(main_file).resolve() if main_file else None
+        self.mode = mode
+        self.controlled = False
+        """True when a controller announces builds: then only builds are pending."""
+        self._tracked: dict[str, Tracked] = {}
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._reloading = False
+        self._batch: set[str] = set()
+        self._dir_cache: dict[Path, bool] = {}
+        self._order = 0
+        self._installed = False
+        self._main_digest: str | None = None
+        self._main_stat: tuple[int, int] | None = None
+        self._main_reported: str | None = None
+        self.reloads = 0
+        if self.main_file is not None:
+            self._main_stat = _stat(self.main_file)
+            try:
+                self._main_digest = st.source_digest(self.main_file.read_bytes())
+            except OSError:
+                self._main_digest = None
+
+    # ----------------------------------------------------------------- tracking
+
+    def install(self) -> None:
+        """Route future imports of project modules through the engine and adopt the
+        ones already imported."""
+        if self._installed:
+            return
+        self._installed = True
+        sys.meta_path.insert(0, _Finder(self))
+        self.adopt_loaded_modules()
+
+    def is_reloadable_file(self, path: Path) -> bool:
+        try:
+            path = path.resolve()
+        except OSError:
+            return False
+        if path.suffix != ".py" or path == self.main_file:
+            return False
+        if not path.is_relative_to(self.project) or path.is_relative_to(_HCRIDE_ROOT):
+            return False
+        return self._dir_ok(path.parent)
+
+    def _dir_ok(self, folder: Path) -> bool:
+        cached = self._dir_cache.get(folder)
+        if cached is not None:
+            return cached
+        if folder == self.project or not folder.is_relative_to(self.project):
+            ok = True
+        else:
+            ok = (
+                folder.name not in _VENV_MARKERS
+                and not folder.name.startswith(".")
+                and not (folder / "pyvenv.cfg").exists()
+                and self._dir_ok(folder.parent)
+            )
+        self._dir_cache[folder] = ok
+        return ok
+
+    def _record(self, name: str, path: Path, text: str, table: ModuleTable) -> None:
+        """A reloadable module was (re-)imported from ``text``."""
+        with self._lock:
+            module = sys.modules.get(name)
+            if module is None:
+                return
+            old = self._tracked.get(name)
+            if old is not None:  # importlib.reload() by the program: a fresh start
+                old.source, old.digest, old.table = text, table.digest, table
+                old.stat, old.candidate = _stat(path), None
+                return
+            self._order += 1
+            self._tracked[name] = Tracked(
+                name, module, path.resolve(), text, table.digest, table, self._order,
+                stat=_stat(path),
+            )
+            linecache.cache[str(path)] = (len(text), None, text.splitlines(True), str(path))
+        self._notify("modules", {"modules": self.module_infos()})
+
+    def adopt_loaded_modules(self) -> None:
+        """Track reloadable modules imported without the engine's loader (before it was
+        installed, or by other import machinery)."""
+        found = False
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if not file or name in self._tracked or name == "__main__":
+                continue
+            path = Path(file)
+            if not self.is_reloadable_file(path):
+                continue
+            try:
+                data = path.read_bytes()
+                text = st.decode_source(data)
+                table = st.split_module(text, str(path))
+            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            with self._lock:
+                self._order += 1
+                self._tracked[name] = Tracked(
+                    name, module, path.resolve(), text, st.source_digest(data),
+                    table.without_nodes(), self._order, stat=_stat(path),
+                )
+            found = True
+        if found:
+            self._notify("modules", {"modules": self.module_infos()})
+
+    # --------------------------------------------------------------- public API
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _notify(self, kind: str, payload: dict[str, Any]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(kind, payload)
+            except Exception:  # a listener must never break the program
+                traceback.print_exc()
+
+    def resolved_mode(self) -> str:
+        if self.mode in ("manual", "auto"):
+            return self.mode
+        return "manual" if "hcride.hotcodereloading" in sys.modules else "auto"
+
+    def module_infos(self) -> list[dict[str, Any]]:
+        with self._lock:
+            infos = [t.info() for t in sorted(self._tracked.values(), key=lambda t: t.order)]
+        if self.main_file is not None:
+            infos.insert(0, {
+                "name": "__main__",
+                "file": str(self.main_file),
+                "version": 1,
+                "state": "restart_needed" if self._main_reported else "main",
+                "digest": self._main_digest or "",
+            })
+        return infos
+
+    def get_module(self, name: str) -> types.ModuleType | None:
+        if name == "__main__":
+            return sys.modules.get("__main__")
+        tracked = self._tracked.get(name)
+        return tracked.module if tracked else None
+
+    def name_status(self, name: str) -> dict[str, str]:
+        tracked = self._tracked.get(name)
+        return dict(tracked.status) if tracked else {}
+
+    def has_module_changed(self, module: types.ModuleType | str) -> bool:
+        """Inside handlers: is ``module`` part of the batch being applied?"""
+        name = module if isinstance(module, str) else getattr(module, "__name__", "")
+        return name in self._batch
+
+    def submit_build(self, build: int, modules: list[dict[str, Any]]) -> None:
+        """A controller's build: read each snapshot now (once), apply at the next reload."""
+        with self._lock:
+            for entry in modules:
+                tracked = self._tracked.get(str(entry.get("name")))
+                if tracked is None:
+                    continue
+                try:
+                    data = Path(entry["snapshot"]).read_bytes()
+                except (OSError, KeyError, TypeError):
+                    continue
+                self._set_candidate(tracked, data, None, build)
+        self._notify("pending", {"build": build})
+
+    def _set_candidate(
+        self, tracked: Tracked, data: bytes, stat: tuple[int, int] | None, build: int | None
+    ) -> bool:
+        """Note a version read from disk or a build. True if it is newly pending."""
+        digest = st.source_digest(data)
+        tracked.missing_reported = False
+        previous = tracked.candidate
+        if previous is not None and previous.digest == digest:
+            previous.stat = stat
+            return False
+        if previous is not None and previous.reported:
+            # The user changed a refused module: retry the modules held with it.
+            for other in self._tracked.values():
+                if other.candidate is not None:
+                    other.candidate.reported = False
+        if digest == tracked.digest:
+            tracked.candidate = None
+            return False
+        try:
+            text = st.decode_source(data)
+        except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+            text = f"\0undecodable: {exc}"
+        tracked.candidate = Candidate(text, digest, stat, build)
+        return True
+
+    def _scan(self) -> list[Rejection]:
+        """Standalone mode: read the sources whose file changed (by stat, then by
+        content hash). Returns files that vanished or became unreadable, once each."""
+        problems: list[Rejection] = []
+        for tracked in list(self._tracked.values()):
+            now = _stat(tracked.path)
+            seen = tracked.candidate.stat if tracked.candidate else tracked.stat
+            if now == seen and now is not None:
+                continue
+            try:
+                data = tracked.path.read_bytes()
+            except OSError as exc:
+                if not tracked.missing_reported:
+                    tracked.missing_reported = True
+                    problems.append(Rejection(
+                        tracked.name, "unreadable",
+                        f"cannot read {tracked.path}: {exc.strerror or exc}; "
+                        "the loaded code keeps running",
+                        file=str(tracked.path),
+                    ))
+                continue
+            if tracked.candidate is None and st.source_digest(data) == tracked.digest:
+                tracked.stat = now
+                continue
+            self._set_candidate(tracked, data, now, None)
+        return problems
+
+    def _check_main(self) -> str | None:
+        if self.main_file is None or self._main_digest is None:
+            return None
+        now = _stat(self.main_file)
+        if now == self._main_stat:
+            return None
+        self._main_stat = now
+        try:
+            digest = st.source_digest(self.main_file.read_bytes())
+        except OSError:
+            return None
+        if digest == self._main_digest:
+            self._main_reported = None
+            return None
+        if digest == self._main_reported:
+            return None
+        self._main_reported = digest
+        return str(self.main_file)
+
+    def has_any_module_changed(self) -> bool:
+        """Is a new version of any reloadable module ready (and not yet refused)?"""
+        with self._lock:
+            if not self.controlled:
+                self.adopt_loaded_modules()
+                if self._scan():
+                    return True
+            return any(t.candidate and not t.candidate.reported for t in self._tracked.values())
+
+    # ------------------------------------------------------------------ reload
+
+    def reload(self) -> ReloadResult:
+        """Apply every pending version as one batch (``perform_code_reload``)."""
+        if self._reloading:
+            return ReloadResult(ok=False, error="perform_code_reload() called during a reload")
+        with self._lock:
+            self._reloading = True
+            try:
+                result = self._reload()
+            finally:
+                self._reloading = False
+                self._batch = set()
+        if result.reloaded or result.rejected or result.error or result.restart_needed:
+            self.reloads += 1 if result.reloaded and result.ok else 0
+            self._notify("result", result.to_dict())
+            self._notify("modules", {"modules": self.module_infos()})
+        return result
+
+    def _reload(self) -> ReloadResult:
+        started = time.perf_counter()
+        result = ReloadResult()
+        if not self.controlled:
+            self.adopt_loaded_modules()
+            result.rejected.extend(self._scan())
+        restart = self._check_main()
+        if restart:
+            result.restart_needed.append(restart)
+        pending = [t for t in self._tracked.values() if t.candidate is not None]
+        if not any(not t.candidate.reported for t in pending):  # type: ignore[union-attr]
+            result.ok = not result.rejected
+            result.duration_ms = (time.perf_counter() - started) * 1000
+            return result
+        result.build = max((t.candidate.build or 0 for t in pending), default=0) or None  # type: ignore[union-attr]
+
+        staged, rejected = self._stage(pending)
+        if rejected:
+            for t in pending:
+                t.candidate.reported = True  # type: ignore[union-attr]
+            result.ok = False
+            result.rejected.extend(rejected)
+            result.duration_ms = (time.perf_counter() - started) * 1000
+            return result
+
+        order = self._dependency_order(staged)
+        self._batch = {t.name for t, _ in order}
+        load_order = self._load_order()
+        for handler in handlers.ordered(handlers.before, load_order):
+            self._call_handler(handler, result)
+
+        undo = UndoLog()
+        saved_handlers = handlers.snapshot()
+        reports: list[ModuleReport] = []
+        try:
+            for tracked, new_table in order:
+                reports.append(self._commit_module(tracked, new_table, undo))
+        except BaseException as exc:
+            undo.rollback()
+            handlers.restore(saved_handlers)
+            for t in pending:
+                t.candidate.reported = True  # type: ignore[union-attr]
+                t.state = "failed"
+            result.ok = False
+            result.reloaded = [t.name for t, _ in order]
+            result.error = "".join(traceback.format_exception(exc))
+            result.duration_ms = (time.perf_counter() - started) * 1000
+            if not isinstance(exc, Exception):
+                raise
+            return result
+
+        for (tracked, new_table), report in zip(order, reports, strict=False):
+            candidate = tracked.candidate
+            assert candidate is not None
+            tracked.source, tracked.digest = candidate.text, candidate.digest
+            tracked.table = new_table.without_nodes()
+            tracked.stat = candidate.stat if candidate.stat is not None else _stat(tracked.path)
+            tracked.candidate = None
+            tracked.version += 1
+            tracked.state = "reloaded"
+            report.version = tracked.version
+            path = str(tracked.path)
+            linecache.cache[path] = (len(candidate.text), None,
+                                     candidate.text.splitlines(True), path)
+        result.reloaded = [t.name for t, _ in order]
+        result.modules = reports
+        for handler in handlers.ordered(handlers.after, self._load_order()):
+            self._call_handler(handler, result)
+        result.duration_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _load_order(self) -> dict[str, int]:
+        order = {t.name: t.order for t in self._tracked.values()}
+        order["__main__"] = 0
+        return order
+
+    @staticmethod
+    def _call_handler(handler: Callable[[], object], result: ReloadResult) -> None:
+        try:
+            handler()
+        except Exception as exc:
+            result.handler_errors.append("".join(traceback.format_exception(exc)))
+
+    def _stage(
+        self, pending: list[Tracked]
+    ) -> tuple[list[tuple[Tracked, ModuleTable]], list[Rejection]]:
+        """Parse and type-check every pending version; touch nothing live."""
+        staged: list[tuple[Tracked, ModuleTable]] = []
+        rejected: list[Rejection] = []
+        for tracked in pending:
+            candidate = tracked.candidate
+            assert candidate is not None
+            path = str(tracked.path)
+            if candidate.text.startswith("\0undecodable: "):
+                rejected.append(Rejection(tracked.name, "syntax", candidate.text[14:], file=path))
+                continue
+            try:
+                tree = ast.parse(candidate.text, path)
+            except SyntaxError as exc:
+                rejected.append(Rejection(
+                    tracked.name, "syntax", f"SyntaxError: {exc.msg}", file=path,
+                    line=exc.lineno or 0, col=exc.offset or 0,
+                ))
+                continue
+            new_table = st.table_from_tree(tree, candidate.text, candidate.digest)
+            old_table = tracked.table or st.split_module(tracked.source, path)
+            for change in type_changes(tracked.name, old_table, new_table):
+                rejected.append(Rejection(
+                    tracked.name, "type_change",
+                    f"class {change.cls}: " + "; ".join(change.differences),
+                    file=path, line=change.lineno, cls=change.cls,
+                    differences=list(change.differences),
+                ))
+            staged.append((tracked, new_table))
+        return staged, rejected
+
+    def _dependency_order(
+        self, staged: list[tuple[Tracked, ModuleTable]]
+    ) -> list[tuple[Tracked, ModuleTable]]:
+        """A module before the modules that import it; otherwise load order."""
+        by_name = {t.name: (t, table) for t, table in staged}
+        deps: dict[str, set[str]] = {}
+        for tracked, table in staged:
+            package = tracked.module.__dict__.get("__package__")
+            wanted = set(table.imported_modules(package))
+            deps[tracked.name] = {n for n in by_name if n != tracked.name and n in wanted}
+        done: list[str] = []
+        remaining = sorted(by_name, key=lambda n: by_name[n][0].order)
+        while remaining:
+            ready = [n for n in remaining if not deps[n] - set(done)] or remaining[:1]
+            done.append(ready[0])
+            remaining.remove(ready[0])
+        return [by_name[n] for n in done]
+
+    # ------------------------------------------------------------------ commit
+
+    def _commit_module(self, tracked: Tracked, new: ModuleTable, undo: UndoLog) -> ModuleReport:
+        ns = tracked.module.__dict__
+        filename = str(tracked.path)
+        old = tracked.table or st.split_module(tracked.source, filename)
+        report = ModuleReport(tracked.name, filename, tracked.version + 1)
+        status: dict[str, str] = {}
+        old_keyed = old.by_key()
+        for key, stmt in new.by_key().items():
+            before = old_keyed.get(key)
+            same = before is not None and before.text == stmt.text
+            kind = stmt.kind
+            if kind in (st.DEF, st.CLASS):
+                name = stmt.names[0]
+                live = ns.get(name, MISSING)
+                if same and live is not MISSING:
+                    assert before is not None
+                    self._shift(live, before, stmt, filename, undo)
+                    continue
+                value = _exec_capture(stmt, ns, filename)[name]
+                if live is MISSING:
+                    undo.set_item(ns, name, value)
+                    report.added.append(name)
+                    status[name] = "added"
+                elif kind == st.DEF:
+                    if not patch_function(live, value, filename, undo):
+                        undo.set_item(ns, name, value)
+                    report.patched.append(name)
+                    status[name] = "patched"
+                elif isinstance(live, type) and isinstance(value, type) and before is not None:
+                    self._patch_class(live, value, before, stmt, filename, undo, report, name)
+                    status[name] = "patched"
+                else:
+                    undo.set_item(ns, name, value)
+                    report.patched.append(name)
+                    status[name] = "patched"
+            elif kind == st.IMPORT:
+                for name in stmt.names:
+                    undo.remember_item(ns, name)
+                exec(_compile(stmt, filename), ns)  # noqa: S102 - imports are declarations
+            elif kind == st.ASSIGN:
+                missing = [n for n in stmt.names if n not in ns]
+                kept = [n for n in stmt.names if n in ns]
+                if missing:
+                    values = _exec_capture(stmt, ns, filename)
+                    for name in missing:
+                        undo.set_item(ns, name, values[name])
+                        status[name] = "initialized"
+                    report.initialized.extend(missing)
+                for name in kept:
+                    status[name] = "preserved"
+                report.preserved.extend(kept)
+                if kept and not same:
+                    report.stale.extend(kept)
+            elif kind == st.FINAL:
+                values = _exec_capture(stmt, ns, filename)
+                for name in stmt.names:
+                    undo.set_item(ns, name, values[name])
+                    status[name] = "reevaluated"
+                report.reevaluated.extend(stmt.names)
+            elif kind == st.DOC and not same and stmt.node is not None:
+                value = ast.literal_eval(stmt.node.value)  # type: ignore[attr-defined]
+                undo.set_item(ns, "__doc__", value)
+            elif kind == st.OTHER and not same:
+                report.skipped.append(stmt.text.strip().splitlines()[0][:80])
+        still_bound = st.bound_names(new.statements)
+        gone: set[str] = set()
+        for stmt in old.statements:
+            if stmt.kind in (st.DEF, st.CLASS) and stmt.names[0] not in still_bound:
+                name = stmt.names[0]
+                if name in ns:
+                    undo.del_item(ns, name)
+                    report.removed.append(name)
+                    gone.add(name)
+        if gone:
+            saved = handlers.snapshot()
+            handlers.forget(tracked.name, gone)
+            undo.on_undo(lambda: handlers.restore(saved))
+        previous_status = tracked.status
+        tracked.status = status
+        undo.on_undo(lambda: setattr(tracked, "status", previous_status))
+        return report
+
+    @staticmethod
+    def _shift(live: Any, before: Statement, stmt: Statement, filename: str,
+               undo: UndoLog) -> None:
+        """An unchanged def or class that moved: keep its tracebacks accurate."""
+        delta = stmt.lineno - before.lineno
+        if not delta:
+            return
+        if stmt.kind == st.DEF:
+            shift_function(live, filename, delta, undo)
+            return
+        if isinstance(live, type):
+            for member in stmt.body:
+                if member.kind == st.DEF:
+                    attr = live.__dict__.get(member.names[0], MISSING)
+                    if attr is not MISSING:
+                        shift_function(attr, filename, delta, undo)
+
+    def _patch_class(
+        self,
+        live: type,
+        new_cls: type,
+        before: Statement,
+        stmt: Statement,
+        filename: str,
+        undo: UndoLog,
+        report: ModuleReport,
+        label: str,
+    ) -> None:
+        """Give ``live`` the new methods of ``new_cls``; ``live`` keeps its identity."""
+        old_members = st.keyed(before.body)
+        for key, member in st.keyed(stmt.body).items():
+            prior = old_members.get(key)
+            same = prior is not None and prior.text == member.text
+            for name in member.names:
+                qual = f"{label}.{name}"
+                have = live.__dict__.get(name, MISSING)
+                value = new_cls.__dict__.get(name, MISSING)
+                if member.kind == st.DEF:
+                    if same and have is not MISSING:
+                        assert prior is not None
+                        shift_function(have, filename, member.lineno - prior.lineno, undo)
+                        continue
+                    if value is MISSING:
+                        continue
+                    if have is not MISSING and patch_member(have, value, filename, undo):
+                        report.patched.append(qual)
+                    else:
+                        undo.set_attr(live, name, rebind_class_cell(value, new_cls, live))
+                        (report.added if have is MISSING else report.patched).append(qual)
+                elif member.kind == st.CLASS:
+                    if same or value is MISSING:
+                        continue
+                    if isinstance(have, type) and isinstance(value, type) and prior is not None:
+                        self._patch_class(have, value, prior, member, filename, undo, report,
+                                          qual)
+                    else:
+                        undo.set_attr(live, name, value)
+                        report.added.append(qual)
+                elif member.kind == st.ASSIGN and value is not MISSING:
+                    if have is MISSING:
+                        undo.set_attr(live, name, value)
+                        report.initialized.append(qual)
+                    elif not same:
+                        report.stale.append(qual)
+                elif member.kind == st.FINAL and value is not MISSING:
+                    undo.set_attr(live, name, value)
+                    report.reevaluated.append(qual)
+        still = st.bound_names(stmt.body)
+        for member in before.body:
+            if member.kind == st.DEF and member.names[0] not in still:
+                name = member.names[0]
+                if name in live.__dict__:
+                    undo.del_attr(live, name)
+                    report.removed.append(f"{label}.{name}")
+
+
+def _compile(stmt: Statement, filename: str) -> types.CodeType:
+    if stmt.node is not None:
+        return compile(ast.Module([stmt.node], []), filename, "exec", dont_inherit=True)
+    return compile("\n" * (stmt.lineno - 1) + stmt.text, filename, "exec", dont_inherit=True)
+
+
+def _exec_capture(stmt: Statement, ns: dict[str, Any], filename: str) -> dict[str, Any]:
+    """Run ``stmt`` in the module's namespace and return what it bound, leaving the
+    namespace's bindings of those names as they were (the caller decides)."""
+    code = _compile(stmt, filename)
+    saved = {name: ns.get(name, MISSING) for name in stmt.names}
+    try:
+        exec(code, ns)  # noqa: S102 - running the user's own new code is the point
+        return {name: ns.get(name, MISSING) for name in stmt.names}
+    finally:
+        for name, value in saved.items():
+            if value is MISSING:
+                ns.pop(name, None)
+            else:
+                ns[name] = value
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def configure(project: Path, main_file: Path | None, mode: str = "detect") -> Engine:
+    """Create the process's engine (the launcher does this before the program runs)."""
+    global _engine
+    with _engine_lock:
+        _engine = Engine(project, main_file, mode)
+        return _engine
+
+
+def get_engine() -> Engine:
+    """The process's engine; created on first use for a program started without
+    ``hcride run`` (project = the main script's folder, or ``HCRIDE_PROJECT``)."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            main = sys.modules.get("__main__")
+            main_file = getattr(main, "__file__", None)
+            project = os.environ.get("HCRIDE_PROJECT") or (
+                str(Path(main_file).resolve().parent) if main_file else os.getcwd()
+            )
+            _engine = Engine(Path(project), Path(main_file) if main_file else None)
+        engine = _engine
+    engine.install()
+    return engine
