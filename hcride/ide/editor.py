@@ -1,0 +1,291 @@
+"""One source file in a Scintilla widget with the Lexilla Python lexer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lexilla import Language, create_lexer
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QWidget
+from pyside6_scintilla import Scintilla, ScintillaEdit
+
+from hcride.ide.theme import Theme, bgr
+
+# Lexilla's Python lexer style numbers (SCE_P_*), by theme key.
+PYTHON_STYLES = {
+    "default": (0,),
+    "comment": (1, 12),
+    "number": (2,),
+    "string": (3, 4),
+    "keyword": (5,),
+    "triple": (6, 7),
+    "classname": (8,),
+    "defname": (9,),
+    "operator": (10,),
+    "identifier": (11,),
+    "stringeol": (13,),
+    "word2": (14,),
+    "decorator": (15,),
+    "fstring": (16, 17, 18, 19),
+    "attribute": (20,),
+}
+KEYWORDS = (
+    "False None True and as assert async await break case class continue def del elif else "
+    "except finally for from global if import in is lambda match nonlocal not or pass raise "
+    "return try type while with yield"
+)
+BUILTINS = (
+    "self cls print len range list dict set tuple int float str bool bytes object super "
+    "isinstance issubclass getattr setattr hasattr enumerate zip map filter sorted min max "
+    "sum abs open iter next repr type property staticmethod classmethod dataclass"
+)
+STYLE_DEFAULT = 32
+STYLE_LINENUMBER = 33
+STYLE_BRACELIGHT = 34
+STYLE_BRACEBAD = 35
+STYLE_ANNOTATION_ERROR = 40
+INDIC_ERROR = 8
+INDIC_FOUND = 9
+MARKER_ERROR = 1
+SC_MARK_BACKGROUND = 22
+SC_MARK_CIRCLE = 0
+INDIC_SQUIGGLE = 1
+INDIC_ROUNDBOX = 7
+SCFIND_MATCHCASE = 4
+ANNOTATION_BOXED = 2
+SC_ELEMENT_CARET_LINE_BACK = 50
+SC_ELEMENT_SELECTION_BACK = 11
+
+
+class CodeEditor(ScintillaEdit):
+    """A Python editor: ``text()``/``set_text()``, problems marked at their lines.
+
+    ``modifiedChanged(bool)`` follows Scintilla's save point."""
+
+    modifiedChanged = Signal(bool)
+
+    def __init__(self, path: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path = path
+        self.disk_bytes: bytes | None = None
+        """The bytes last read from or written to disk (to tell our writes apart)."""
+        self._problem_lines: list[int] = []
+        self.setCodePage(Scintilla.CpUtf8)
+        lexer = create_lexer(Language.PYTHON)
+        if lexer is not None:
+            lexer.property_set("fold", "0")
+            self.setILexer(lexer.detach())
+        self.setKeyWords(0, KEYWORDS)
+        self.setKeyWords(1, BUILTINS)
+        self.setTabWidth(4)
+        self.setIndent(4)
+        self.setUseTabs(False)
+        self.setTabIndents(True)
+        self.setBackSpaceUnIndents(True)
+        self.setIndentationGuides(3)  # SC_IV_LOOKBOTH
+        self.setMarginTypeN(0, 1)  # SC_MARGIN_NUMBER
+        self.setMarginTypeN(1, 0)  # symbol margin for error markers
+        self.setMarginWidthN(1, 10)
+        self.setMarginLeft(4)
+        self.setCaretLineVisible(True)
+        self.setScrollWidthTracking(True)
+        self.setScrollWidth(1)
+        self.markerDefine(MARKER_ERROR, SC_MARK_CIRCLE)
+        self.indicSetStyle(INDIC_ERROR, INDIC_SQUIGGLE)
+        self.indicSetStyle(INDIC_FOUND, INDIC_ROUNDBOX)
+        self.annotationSetVisible(ANNOTATION_BOXED)
+        self.savePointChanged.connect(self.modifiedChanged.emit)
+        self.charAdded.connect(self._on_char_added)
+        self.updateUi.connect(self._on_update_ui)
+        self.linesAdded.connect(lambda _n: self._fit_line_numbers())
+        self._fit_line_numbers()
+
+    # ------------------------------------------------------------- public API
+
+    def text(self) -> str:
+        """The whole buffer."""
+        return bytes(self.getText(self.textLength() + 1)).decode("utf-8", "replace")
+
+    def set_text(self, text: str) -> None:
+        """Replace the buffer as one undoable step (Ctrl+Z brings the old text back)."""
+        self.beginUndoAction()
+        self.setTargetRange(0, self.textLength())
+        self.replaceTarget(len(text.encode("utf-8", "replace")), text)
+        self.endUndoAction()
+
+    def load(self, data: bytes) -> None:
+        """Show ``data`` as the file's saved content (not undoable, unmodified)."""
+        line = self.firstVisibleLine()
+        pos = self.currentPos()
+        self.setText(data.decode("utf-8", "replace"))
+        self.emptyUndoBuffer()
+        self.setSavePoint()
+        self.disk_bytes = data
+        self.gotoPos(min(pos, self.textLength()))
+        self.setFirstVisibleLine(line)
+
+    @property
+    def is_modified(self) -> bool:
+        return bool(self.modify())
+
+    def mark_saved(self, data: bytes) -> None:
+        self.disk_bytes = data
+        self.setSavePoint()
+
+    def go_to_line(self, line: int) -> None:
+        """Move the caret to the 1-based ``line`` and show it."""
+        target = max(0, min(line - 1, self.lineCount() - 1))
+        self.ensureVisibleEnforcePolicy(target)
+        self.gotoLine(target)
+        self.setFirstVisibleLine(max(0, target - self.linesOnScreen() // 3))
+
+    def current_line(self) -> int:
+        return self.lineFromPosition(self.currentPos()) + 1
+
+    def find(self, needle: str, forward: bool = True, match_case: bool = False) -> bool:
+        """Select the next occurrence of ``needle`` after the caret (wrapping)."""
+        if not needle:
+            return False
+        size = len(needle.encode("utf-8"))
+        self.setSearchFlags(SCFIND_MATCHCASE if match_case else 0)
+        length = self.textLength()
+        if forward:
+            start = max(self.currentPos(), self.anchor())
+            ranges = ((start, length), (0, start))
+        else:
+            start = min(self.currentPos(), self.anchor())
+            ranges = ((start, 0), (length, start))
+        for a, b in ranges:
+            self.setTargetRange(a, b)
+            pos = self.searchInTarget(size, needle)
+            if pos >= 0:
+                self.setSel(self.targetStart(), self.targetEnd())
+                self.scrollCaret()
+                return True
+        return False
+
+    def set_problems(self, problems: list[tuple[int, str]]) -> None:
+        """Mark each (1-based line, message) with a margin dot, a squiggle and an
+        annotation under the line; an empty list clears the marks."""
+        self.clear_problems()
+        by_line: dict[int, list[str]] = {}
+        for line, message in problems:
+            by_line.setdefault(max(1, min(line, self.lineCount())), []).append(message)
+        self.setIndicatorCurrent(INDIC_ERROR)
+        for line, messages in by_line.items():
+            idx = line - 1
+            self.markerAdd(idx, MARKER_ERROR)
+            start = self.lineIndentPosition(idx)
+            end = self.lineEndPosition(idx)
+            if end > start:
+                self.indicatorFillRange(start, end - start)
+            self.annotationSetText(idx, "\n".join(messages))
+            self.annotationSetStyle(idx, STYLE_ANNOTATION_ERROR)
+            self._problem_lines.append(line)
+
+    def clear_problems(self) -> None:
+        self.markerDeleteAll(MARKER_ERROR)
+        self.setIndicatorCurrent(INDIC_ERROR)
+        self.indicatorClearRange(0, self.textLength())
+        self.annotationClearAll()
+        self._problem_lines = []
+
+    @property
+    def problem_lines(self) -> list[int]:
+        """The 1-based lines marked by ``set_problems``."""
+        return list(self._problem_lines)
+
+    def annotation(self, line: int) -> str:
+        """The annotation text under the 1-based ``line``."""
+        return bytes(self.annotationText(line - 1)).decode("utf-8", "replace")
+
+    def class_line(self, name: str) -> int:
+        """The 1-based line of ``class name`` in the buffer, or 0."""
+        match = re.search(rf"^[ \t]*class[ \t]+{re.escape(name)}\b", self.text(), re.MULTILINE)
+        return self.text().count("\n", 0, match.start()) + 1 if match else 0
+
+    # ------------------------------------------------------------------ theme
+
+    def apply_theme(self, theme: Theme) -> None:
+        col = theme.editor_colour
+        fg, bg = bgr(col("foreground", "#1e1e24")), bgr(col("background", "#ffffff"))
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.styleSetFont(STYLE_DEFAULT, font.family())
+        self.styleSetSize(STYLE_DEFAULT, max(9, font.pointSize() if font.pointSize() > 0 else 10))
+        self.styleSetFore(STYLE_DEFAULT, fg)
+        self.styleSetBack(STYLE_DEFAULT, bg)
+        self.styleClearAll()
+        styles: dict = theme.editor.get("styles", {})
+        for key, numbers in PYTHON_STYLES.items():
+            spec = styles.get(key)
+            if spec is None:
+                continue
+            colour, *flags = [spec] if isinstance(spec, str) else list(spec)
+            for n in numbers:
+                self.styleSetFore(n, bgr(colour))
+                self.styleSetBold(n, "bold" in flags)
+                self.styleSetItalic(n, "italic" in flags)
+        self.styleSetFore(STYLE_LINENUMBER, bgr(col("margin_foreground", "#8a8a94")))
+        self.styleSetBack(STYLE_LINENUMBER, bgr(col("margin_background", "#f0f0f3")))
+        self.setMarginBackN(1, bgr(col("margin_background", "#f0f0f3")))
+        self.styleSetBack(STYLE_BRACELIGHT, bgr(col("brace", "#b6e3b6")))
+        self.styleSetBold(STYLE_BRACELIGHT, True)
+        self.styleSetBack(STYLE_BRACEBAD, bgr(col("bad_brace", "#f4b6b6")))
+        self.styleSetFore(37, bgr(col("indent_guide", "#dcdce2")))  # STYLE_INDENTGUIDE
+        self.styleSetFore(STYLE_ANNOTATION_ERROR, bgr(col("annotation_error_fg", "#a0141e")))
+        self.styleSetBack(STYLE_ANNOTATION_ERROR, bgr(col("annotation_error_bg", "#fde7e7")))
+        self.styleSetItalic(STYLE_ANNOTATION_ERROR, True)
+        self.setCaretFore(bgr(col("caret", "#000000")))
+        self.setCaretLineBack(bgr(col("caret_line", "#f2f6fc")))
+        self.setSelBack(True, bgr(col("selection", "#c7dbf7")))
+        error = bgr(col("error_indicator", "#d01c28"))
+        self.indicSetFore(INDIC_ERROR, error)
+        self.indicSetFore(INDIC_FOUND, bgr(col("found_indicator", "#f0c000")))
+        self.markerSetFore(MARKER_ERROR, error)
+        self.markerSetBack(MARKER_ERROR, error)
+        self.colourise(0, -1)
+        self._fit_line_numbers()
+
+    # -------------------------------------------------------------- behaviour
+
+    def _fit_line_numbers(self) -> None:
+        digits = max(3, len(str(self.lineCount())))
+        self.setMarginWidthN(0, self.textWidth(STYLE_LINENUMBER, "9" * (digits + 1)))
+
+    def _on_char_added(self, ch: int) -> None:
+        if ch not in (10, 13):
+            return
+        line = self.lineFromPosition(self.currentPos())
+        if line == 0:
+            return
+        prev = bytes(self.getLine(line - 1)).decode("utf-8", "replace")
+        indent = self.lineIndentation(line - 1)
+        stripped = prev.split("#", 1)[0].rstrip()
+        if stripped.endswith(":"):
+            indent += 4
+        elif stripped.split() and stripped.split()[0] in ("return", "pass", "break", "continue"):
+            indent = max(0, indent - 4)
+        if indent:
+            self.setLineIndentation(line, indent)
+            self.gotoPos(self.lineIndentPosition(line))
+
+    def _on_update_ui(self, _updated: int) -> None:
+        pos = self.currentPos()
+        match = -1
+        brace_pos = -1
+        for candidate in (pos - 1, pos):
+            if (
+                0 <= candidate < self.textLength()
+                and chr(self.charAt(candidate) & 0xFF) in "()[]{}"
+            ):
+                brace_pos = candidate
+                match = self.braceMatch(candidate, 0)
+                break
+        if brace_pos < 0:
+            self.braceHighlight(-1, -1)
+        elif match < 0:
+            self.braceBadLight(brace_pos)
+        else:
+            self.braceHighlight(brace_pos, match)
