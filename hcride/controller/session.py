@@ -31,4 +31,425 @@ parallel; the implementer keeps these names and signatures):
                                   # "children". See hcride/protocol.py.
     session.wait(timeout=None) -> int | None   # the exit code
     session.close()               # stop if running, stop watching, remove the socket
+
+Additions beyond the contract: ``cwd`` (the program's working directory, default:
+ours), ``inspect_wait(...) -> (ok, data, error)``, ``connected`` (bool),
+``wait_connected(timeout)``, ``python`` (the interpreter used), ``builder``.
 """
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hcride import protocol
+from hcride.controller.build import Builder, all_sources
+from hcride.controller.events import (
+    Event,
+    IpcProblem,
+    ModulesChanged,
+    Output,
+    ProgramConnected,
+    ProgramExited,
+    ProgramStarted,
+    result_event,
+)
+from hcride.controller.interpreter import find_interpreter, hcride_root
+from hcride.controller.ipc import IpcServer
+from hcride.runtime.report import ReloadResult
+
+InspectCallback = Callable[[bool, Any, "str | None"], None]
+
+
+class Session:
+    """Start, watch, build for, inspect and stop one program. Thread-safe."""
+
+    def __init__(
+        self,
+        project: Path,
+        script: Path,
+        args: Sequence[str] = (),
+        python: str | Path | None = None,
+        mode: str = "detect",
+        watch: bool = True,
+        capture_output: bool = True,
+        on_event: Callable[[Event], None] | None = None,
+        *,
+        cwd: Path | None = None,
+        use_tcp: bool = False,
+    ) -> None:
+        self.project = Path(project).resolve()
+        self.script = Path(script).resolve()
+        self.args = tuple(args)
+        self.python = find_interpreter(self.project, python)
+        self.requested_mode = mode
+        self.mode = mode
+        self.watch = watch
+        self.capture_output = capture_output
+        self.cwd = cwd
+        self._on_event = on_event
+        self._use_tcp = use_tcp
+        self._lock = threading.RLock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stopping = False
+        self._exited = threading.Event()
+        self._exited.set()
+        self._connected = threading.Event()
+        self._returncode: int | None = None
+        self._ipc: IpcServer | None = None
+        self._outbox: list[dict[str, Any]] = []
+        self._requests: dict[int, InspectCallback] = {}
+        self._ids = itertools.count(1)
+        self._build_lock = threading.Lock()
+        self.builder = Builder(self.project, self.script, self._emit, self._send_build)
+        self._watcher: Any = None
+        self._closed = False
+
+    # -- events ---------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except Exception:  # a listener's bug must not break the session
+            import traceback
+
+            traceback.print_exc()
+
+    # -- properties -----------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and not self._exited.is_set()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set() and self.running
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        return self._connected.wait(timeout)
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the program (and the watcher, the first time)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("session is closed")
+            if self.running:
+                raise RuntimeError("program already running")
+            self._connected.clear()
+            self._outbox.clear()
+            self._stopping = False
+            self._returncode = None
+            self.mode = self.requested_mode
+            self.builder = Builder(self.project, self.script, self._emit, self._send_build)
+            threading.Thread(
+                target=self.builder.load_baseline, name="hcride-baseline", daemon=True
+            ).start()
+            if self._ipc is None:
+                self._ipc = IpcServer(
+                    self._on_message,
+                    lambda text: self._emit(IpcProblem(message=text)),
+                    on_connect=self._on_connect,
+                    on_disconnect=self._connected.clear,
+                    use_tcp=self._use_tcp,
+                )
+            self._spawn()
+            if self.watch and self._watcher is None:
+                from hcride.controller.watcher import Watcher
+
+                self._watcher = Watcher(self.project, self._on_batch)
+                self._watcher.start()
+
+    def _command(self) -> list[str]:
+        return [
+            str(self.python), "-m", "hcride.runtime", "--project", str(self.project),
+            "--mode", self.requested_mode, "--", str(self.script), *self.args,
+        ]  # fmt: skip
+
+    def _environment(self) -> dict[str, str]:
+        assert self._ipc is not None
+        env = dict(os.environ)
+        root = str(hcride_root())
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        env[protocol.ENV_ADDRESS] = self._ipc.address
+        env[protocol.ENV_TOKEN] = self._ipc.token
+        if self.capture_output:
+            env["PYTHONUNBUFFERED"] = "1"
+            env.setdefault("PYTHONIOENCODING", "utf-8")
+        return env
+
+    def _spawn(self) -> None:
+        pipe = subprocess.PIPE if self.capture_output else None
+        proc = subprocess.Popen(
+            self._command(),
+            env=self._environment(),
+            cwd=str(self.cwd) if self.cwd else None,
+            stdin=pipe,
+            stdout=pipe,
+            stderr=pipe,
+            start_new_session=True,
+        )
+        self._proc = proc
+        self._exited.clear()
+        self._emit(
+            ProgramStarted(pid=proc.pid, script=str(self.script), python=str(self.python),
+                           argv=self.args)
+        )  # fmt: skip
+        readers = []
+        if self.capture_output:
+            for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+                thread = threading.Thread(
+                    target=self._pump, args=(name, stream), name=f"hcride-{name}", daemon=True
+                )
+                thread.start()
+                readers.append(thread)
+        threading.Thread(
+            target=self._reap, args=(proc, readers), name="hcride-wait", daemon=True
+        ).start()
+
+    def _pump(self, name: str, stream: Any) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        fd = stream.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            text = decoder.decode(chunk, final=not chunk)
+            if text:
+                self._emit(Output(stream=name, text=text))
+            if not chunk:
+                return
+
+    def _reap(self, proc: subprocess.Popen[bytes], readers: list[threading.Thread]) -> None:
+        code = proc.wait()
+        for thread in readers:
+            thread.join(timeout=2.0)
+        sig = None
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                sig = signal.Signals(-code).name
+        with self._lock:
+            self._returncode = code
+            self._connected.clear()
+            failed = list(self._requests.values())
+            self._requests.clear()
+        for callback in failed:
+            self._call(callback, False, None, "program exited")
+        self._emit(ProgramExited(returncode=code, signal=sig, stopped=self._stopping))
+        self._exited.set()
+
+    def stop(self, grace: float = 2.0) -> None:
+        """SIGTERM to the program's process group, SIGKILL after ``grace``; blocks."""
+        proc = self._proc
+        if proc is None or self._exited.is_set():
+            return
+        self._stopping = True
+        self._signal_group(proc, signal.SIGTERM)
+        if not self._exited.wait(grace):
+            self._signal_group(proc, signal.SIGKILL)
+            self._exited.wait()
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+
+    def interrupt(self) -> None:
+        """SIGINT to the program's process group (Ctrl-C in a terminal)."""
+        proc = self._proc
+        if proc is not None and not self._exited.is_set():
+            self._signal_group(proc, signal.SIGINT)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """The program's exit code (negative: killed by that signal), or None on timeout."""
+        if self._proc is None:
+            return None
+        if not self._exited.wait(timeout):
+            return None
+        return self._returncode
+
+    def close(self) -> None:
+        """Stop the program, the watcher and the IPC server."""
+        self.stop()
+        with self._lock:
+            self._closed = True
+            watcher, self._watcher = self._watcher, None
+            ipc, self._ipc = self._ipc, None
+        if watcher is not None:
+            watcher.stop()
+        if ipc is not None:
+            ipc.close()
+
+    # -- stdin ----------------------------------------------------------------------
+
+    def send_stdin(self, text: str) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None or self._exited.is_set():
+            return
+        with contextlib.suppress(OSError, ValueError):
+            proc.stdin.write(text.encode("utf-8"))
+            proc.stdin.flush()
+
+    def close_stdin(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+
+    # -- builds ---------------------------------------------------------------------
+
+    def _on_batch(self, paths: set[Path]) -> None:
+        with self._build_lock:
+            self.builder.build(paths)
+
+    def build_now(self, paths: Iterable[Path] | None = None, reload: bool = False) -> None:
+        """Build the given files (default: every changed source) now; with ``reload``
+        (or in auto mode, where it happens anyway) the program applies it at once."""
+        files = [Path(p) for p in paths] if paths is not None else all_sources(self.project)
+        with self._build_lock:
+            self.builder.build(files)
+        if reload:
+            self.request_reload()
+
+    def _send_build(self, fields: dict[str, Any]) -> None:
+        self._send(protocol.message("build", **fields), queue_if_offline=True)
+
+    def request_reload(self) -> None:
+        self._send(protocol.message("reload"))
+
+    def ping(self) -> None:
+        self._send(protocol.message("ping"))
+
+    def _send(self, msg: dict[str, Any], queue_if_offline: bool = False) -> bool:
+        with self._lock:
+            ipc = self._ipc
+            if ipc is None or not self._connected.is_set():
+                if queue_if_offline and self.running:
+                    self._outbox.append(msg)
+                return False
+        return ipc.send(msg)
+
+    # -- inspection -----------------------------------------------------------------
+
+    def inspect(
+        self,
+        what: str,
+        module: str | None = None,
+        path: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 100,
+        callback: InspectCallback | None = None,
+    ) -> None:
+        """Ask the program; ``callback(ok, data, error)`` gets the answer (see
+        ``hcride.runtime.inspector`` for the data)."""
+        request_id = next(self._ids)
+        if callback is not None:
+            with self._lock:
+                self._requests[request_id] = callback
+        msg = protocol.message(
+            "inspect", id=request_id, what=what, module=module, path=list(path),
+            offset=offset, limit=limit,
+        )  # fmt: skip
+        if not self._send(msg) and callback is not None:
+            with self._lock:
+                self._requests.pop(request_id, None)
+            self._call(callback, False, None, "program not connected")
+
+    def inspect_wait(
+        self,
+        what: str,
+        module: str | None = None,
+        path: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 100,
+        timeout: float = 10.0,
+    ) -> tuple[bool, Any, str | None]:
+        """``inspect`` that blocks for the answer (for scripts and tests)."""
+        done = threading.Event()
+        box: list[tuple[bool, Any, str | None]] = []
+
+        def callback(ok: bool, data: Any, error: str | None) -> None:
+            box.append((ok, data, error))
+            done.set()
+
+        self.inspect(what, module, path, offset, limit, callback)
+        if not done.wait(timeout):
+            return False, None, "no answer in time"
+        return box[0]
+
+    @staticmethod
+    def _call(callback: InspectCallback, ok: bool, data: Any, error: str | None) -> None:
+        try:
+            callback(ok, data, error)
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+
+    # -- messages from the runtime --------------------------------------------------
+
+    def _on_connect(self, hello: dict[str, Any]) -> None:
+        proc = self._proc
+        pid = hello.get("pid")
+        if proc is None or pid != proc.pid:
+            self._emit(IpcProblem(message=f"hello from pid {pid!r}, not the program"))
+        mode = hello.get("mode")
+        if isinstance(mode, str):
+            self.mode = mode
+        with self._lock:
+            self._connected.set()
+            outbox, self._outbox = self._outbox, []
+        self._emit(
+            ProgramConnected(pid=int(pid or 0), mode=self.mode, python=str(hello.get("python", "")))
+        )
+        for msg in outbox:
+            self._send(msg)
+
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        kind = msg["type"]
+        if kind == "modules":
+            modules = msg.get("modules")
+            if not isinstance(modules, list):
+                self._emit(IpcProblem(message="malformed modules message"))
+                return
+            if isinstance(msg.get("mode"), str):
+                self.mode = msg["mode"]
+            self.builder.set_module_names(m for m in modules if isinstance(m, dict))
+            self._emit(ModulesChanged(modules=tuple(m for m in modules if isinstance(m, dict))))
+        elif kind == "result":
+            data = msg.get("result")
+            if not isinstance(data, dict):
+                self._emit(IpcProblem(message="malformed result message"))
+                return
+            self._emit(result_event(ReloadResult.from_dict(data)))
+        elif kind == "reply":
+            with self._lock:
+                callback = self._requests.pop(msg.get("id"), None)  # type: ignore[arg-type]
+            if callback is not None:
+                self._call(callback, bool(msg.get("ok")), msg.get("data"), msg.get("error"))
+        elif kind == "error":
+            self._emit(IpcProblem(message=f"the program refused a message: {msg.get('message')}"))
+

@@ -1,0 +1,171 @@
+"""The controller's end of the IPC channel: a listening socket the program connects to.
+
+A Unix domain socket in a private (0700) directory, or loopback TCP where Unix
+sockets are not available. Every connection must open with the runtime's ``hello``
+carrying the session token, compared with ``hmac.compare_digest``; anything else
+(wrong token, garbage, an oversized or truncated frame) closes that connection and
+is reported through ``on_problem``. Nothing a peer sends can raise out of here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from hcride import protocol
+
+HELLO_TIMEOUT = 10.0
+"""Seconds a new connection has to send a valid hello."""
+
+MessageHandler = Callable[[dict[str, Any]], None]
+ProblemHandler = Callable[[str], None]
+
+
+class IpcServer:
+    """Accepts the program's connection; the latest authenticated one is current."""
+
+    def __init__(
+        self,
+        on_message: MessageHandler,
+        on_problem: ProblemHandler,
+        *,
+        on_connect: MessageHandler | None = None,
+        on_disconnect: Callable[[], None] | None = None,
+        use_tcp: bool = False,
+        max_frame: int = protocol.MAX_FRAME,
+    ) -> None:
+        self.token = secrets.token_hex(32)
+        self._on_message = on_message
+        self._on_problem = on_problem
+        self._on_connect = on_connect
+        self._on_disconnect = on_disconnect
+        self._max_frame = max_frame
+        self._send_lock = threading.Lock()
+        self._conn: socket.socket | None = None
+        self._closed = False
+        self._dir: str | None = None
+        self._listener, self.address = self._listen(use_tcp)
+        self._thread = threading.Thread(target=self._accept_loop, name="hcride-ipc", daemon=True)
+        self._thread.start()
+
+    def _listen(self, use_tcp: bool) -> tuple[socket.socket, str]:
+        if not use_tcp and hasattr(socket, "AF_UNIX"):
+            self._dir = tempfile.mkdtemp(prefix="hcride-")  # mode 0700
+            os.chmod(self._dir, 0o700)
+            path = os.path.join(self._dir, "ipc.sock")
+            if len(path.encode()) < 100:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.bind(path)
+                os.chmod(path, 0o600)
+                sock.listen(4)
+                return sock, path
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+        host, port = sock.getsockname()
+        return sock, f"tcp:{host}:{port}"
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
+    def send(self, msg: dict[str, Any]) -> bool:
+        """Send one message to the program; False if there is no connection."""
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            data = protocol.encode(msg)
+            with self._send_lock:
+                conn.sendall(data)
+            return True
+        except (OSError, protocol.ProtocolError) as exc:
+            self._on_problem(f"cannot send {msg.get('type')}: {exc}")
+            return False
+
+    def close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                conn.close()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _accept_loop(self) -> None:
+        while not self._closed:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                if self._closed:
+                    return
+                continue
+            threading.Thread(
+                target=self._serve, args=(conn,), name="hcride-ipc-conn", daemon=True
+            ).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        authenticated = False
+        try:
+            conn.settimeout(HELLO_TIMEOUT)
+            hello = protocol.recv_message(conn, protocol.TO_CONTROLLER, self._max_frame)
+            if hello is None:
+                self._on_problem("connection closed before hello")
+                return
+            if hello.get("type") != "hello":
+                self._reject(conn, f"expected hello, got {hello.get('type')!r}")
+                return
+            token = hello.get("token")
+            if not isinstance(token, str) or not hmac.compare_digest(
+                token.encode("utf-8", "replace"), self.token.encode()
+            ):
+                self._reject(conn, "wrong token")
+                return
+            authenticated = True
+            conn.settimeout(None)
+            old, self._conn = self._conn, conn
+            if old is not None:
+                with contextlib.suppress(OSError):
+                    old.close()
+            if self._on_connect is not None:
+                self._on_connect(hello)
+            while not self._closed:
+                msg = protocol.recv_message(conn, protocol.TO_CONTROLLER, self._max_frame)
+                if msg is None:
+                    return
+                self._on_message(msg)
+        except protocol.ProtocolError as exc:
+            self._reject(conn, str(exc))
+        except TimeoutError:
+            self._on_problem("no hello within the time limit; connection closed")
+        except OSError as exc:
+            if not self._closed and authenticated:
+                self._on_problem(f"connection lost: {exc}")
+        except Exception as exc:  # a bug in a handler must not kill the channel silently
+            self._on_problem(f"internal error handling a message: {exc!r}")
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+            if authenticated and self._conn is conn:
+                self._conn = None
+                if self._on_disconnect is not None:
+                    self._on_disconnect()
+
+    def _reject(self, conn: socket.socket, reason: str) -> None:
+        """Tell the peer why (best effort), report it; the caller closes."""
+        self._on_problem(reason)
+        with contextlib.suppress(OSError, protocol.ProtocolError):
+            conn.settimeout(1.0)
+            conn.sendall(protocol.encode(protocol.message("error", message=reason)))
