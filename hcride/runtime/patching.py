@@ -75,17 +75,21 @@ def _restore_attr(obj: Any, name: str, old: Any) -> None:
 
 def source_function(obj: Any, filename: str) -> types.FunctionType | None:
     """The function written in ``filename`` behind ``obj``: ``obj`` itself, or what a
-    decorator wrapped (``__wrapped__``, ``__func__``). None if there is none."""
+    decorator wrapped (``__wrapped__``, ``__func__``). None if there is none.
+
+    The innermost one wins: a decorator defined in the same file makes a wrapper whose
+    code is in ``filename`` too, but the ``def`` the user edits is the wrapped one."""
+    found = None
     seen = 0
     while obj is not None and seen < 32:
         seen += 1
         if isinstance(obj, types.FunctionType) and obj.__code__.co_filename == filename:
-            return obj
+            found = obj
         if isinstance(obj, (classmethod, staticmethod)):
             obj = obj.__func__
             continue
         obj = getattr(obj, "__wrapped__", None)
-    return None
+    return found
 
 
 def patch_function(old: Any, new: Any, filename: str, undo: UndoLog) -> bool:

@@ -1,0 +1,123 @@
+"""Functions are patched in place (semantics.md, "Applying a batch", functions)."""
+
+from __future__ import annotations
+
+LOGIC = """
+import functools
+
+
+def update():
+    return "old update"
+
+
+def helper():
+    return "old helper"
+
+
+def doomed():
+    return "doomed"
+
+
+def logged(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return "logged:" + func(*args, **kwargs)
+    return wrapper
+
+
+@logged
+def decorated():
+    return "old decorated"
+
+
+@functools.lru_cache(maxsize=None)
+def cached(n):
+    return ("old", n)
+
+
+async def fetch():
+    return "old fetch"
+
+
+class Thing:
+    def method(self):
+        return "old method"
+"""
+
+PRELUDE = """
+import asyncio
+import logic
+from logic import update, decorated, cached, fetch
+
+callbacks = [logic.helper]
+thing = logic.Thing()
+bound = thing.method
+"""
+
+
+def test_every_existing_reference_runs_new_code(start) -> None:
+    prog = start({"logic.py": LOGIC}, PRELUDE)
+    assert prog.eval("[update(), callbacks[0](), bound(), decorated(), cached(1)]") == [
+        "old update", "old helper", "old method", "logged:old decorated", ["old", 1],
+    ]
+    ids = prog.eval("[id(update), id(callbacks[0]), id(decorated), id(logic.Thing)]")
+    prog.write("logic.py", LOGIC.replace('"old', '"new'))
+    result = prog.reload()
+    assert result["ok"] and result["reloaded"] == ["logic"], result
+    report = result["modules"][0]
+    assert {"update", "helper", "decorated", "cached", "fetch", "Thing.method"} <= set(
+        report["patched"]
+    ), report
+    # A `from logic import update` reference, a stored callback, a bound method, a
+    # functools.wraps-decorated function, an lru_cache'd one (its cache cleared).
+    assert prog.eval("[update(), callbacks[0](), bound(), decorated(), cached(1)]") == [
+        "new update", "new helper", "new method", "logged:new decorated", ["new", 1],
+    ]
+    assert prog.eval("asyncio.run(fetch())") == "new fetch"
+    # Identity kept: nothing was rebound behind the references.
+    assert prog.eval("[id(update), id(callbacks[0]), id(decorated), id(logic.Thing)]") == ids
+    assert prog.eval("logic.update is update and logic.decorated is decorated")
+
+
+def test_new_functions_bound_removed_functions_unbound(start) -> None:
+    prog = start({"logic.py": LOGIC}, PRELUDE)
+    new = LOGIC.replace('def doomed():\n    return "doomed"\n', "") + (
+        "\n\ndef brand_new(x):\n    return x * 2\n"
+    )
+    prog.write("logic.py", new)
+    result = prog.reload()
+    assert result["ok"], result
+    report = result["modules"][0]
+    assert "brand_new" in report["added"]
+    assert "doomed" in report["removed"]
+    assert prog.eval("logic.brand_new(21)") == 42
+    assert prog.eval("hasattr(logic, 'doomed')") is False
+
+
+def test_defaults_and_signature_change(start) -> None:
+    prog = start({"logic.py": "def greet(name='world'):\n    return 'hello ' + name\n"},
+                 "import logic\nfrom logic import greet")
+    prog.write("logic.py", "def greet(name='there', punct='!'):\n    return 'hi ' + name + punct\n")
+    assert prog.reload()["ok"]
+    assert prog.eval("greet()") == "hi there!"
+    assert prog.eval("greet('you', punct='?')") == "hi you?"
+
+
+def test_unchanged_function_that_moved_keeps_accurate_tracebacks(start) -> None:
+    src = "def boom():\n    raise ValueError('boom')\n"
+    prog = start({"logic.py": src}, "import logic")
+    prog.write("logic.py", "# a comment\n# another\n\n" + src)
+    assert prog.reload()["ok"]
+    prog.exec("""
+        import traceback
+        try:
+            logic.boom()
+        except ValueError as exc:
+            _result = traceback.extract_tb(exc.__traceback__)[-1].lineno
+    """)
+    assert prog.exec("""
+        try:
+            logic.boom()
+        except ValueError as exc:
+            _result = traceback.extract_tb(exc.__traceback__)[-1].lineno
+    """) == 5
