@@ -1,0 +1,607 @@
+"""The main window: editor tabs in the middle, the panes docked around them.
+
+Controller events reach ``_on_events`` in the GUI thread (through ``EventBridge``);
+they are folded into ``SessionState`` (plain Python) and the models are told to
+show the new state. Nothing here decides what a reload did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QFileDialog,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hcride.controller import events as ev
+from hcride.controller.state import SessionState, norm
+from hcride.ide.bridge import EventBridge
+from hcride.ide.editor import CodeEditor
+from hcride.ide.editor_tabs import EditorTabs
+from hcride.ide.models.console import ConsoleModel
+from hcride.ide.models.module_tree import ModuleTreeModel, PathRole
+from hcride.ide.models.reload_log import FileRole, LineRole, ReloadLogModel
+from hcride.ide.models.variables import VariablesModel
+from hcride.ide.panes import ConsolePane, FindBar, VariablesPane
+from hcride.ide.resources import icon
+from hcride.ide.runner import SessionDriver
+from hcride.ide.theme import THEMES, Theme, apply_palette, load_theme
+
+MAIN_CANDIDATES = ("main.py", "__main__.py", "app.py", "run.py")
+VARIABLES_REFRESH_MS = 1000
+
+
+class MainWindow(QMainWindow):
+    """``MainWindow(project=Path(...))``; ``open_file(path)`` returns its editor."""
+
+    def __init__(
+        self,
+        project: Path | None = None,
+        settings: QSettings | None = None,
+        session_factory: Any = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(icon("hcride"))
+        self.settings = settings if settings is not None else QSettings("hcride", "hcride")
+        self.theme: Theme = load_theme(theme or str(self.settings.value("theme", "light")))
+        apply_palette(self.theme)
+        self.project: Path | None = None
+        self.state = SessionState(None)
+        self.bridge = EventBridge(self)
+        self.bridge.events.connect(self._on_events)
+        self.driver = SessionDriver(self.bridge, session_factory)
+
+        self.tree_model = ModuleTreeModel(self.state, self.theme, self)
+        self.log_model = ReloadLogModel(self.state, self.theme, self)
+        self.variables_model = VariablesModel(self.theme, self)
+        self.variables_model.inspector = self._inspect
+        self.console_model = ConsoleModel(self.theme, self)
+
+        self._build_central()
+        self._build_docks()
+        self._build_actions()
+        self._build_status()
+        self._var_timer = QTimer(self)
+        self._var_timer.setInterval(VARIABLES_REFRESH_MS)
+        self._var_timer.timeout.connect(self._refresh_variables)
+        self._restore_layout()
+        self.open_project(project if project is not None else self._last_project(), ask=False)
+        self._update_actions()
+
+    # ================================================================= building
+
+    def _build_central(self) -> None:
+        self.tabs = EditorTabs(self.theme, self)
+        self.tabs.saved.connect(self._on_saved)
+        self.tabs.currentEditorChanged.connect(self._on_editor_changed)
+        self.find_bar = FindBar(self)
+        self.find_bar.hide()
+        self.find_bar.find.connect(self._find)
+        editor_area = QWidget(self)
+        layout = QVBoxLayout(editor_area)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.find_bar)
+
+        self.start_page = QWidget(self)
+        self.start_page.setObjectName("startPage")
+        sp = QVBoxLayout(self.start_page)
+        sp.addStretch(1)
+        title = QLabel("<h2>hcride</h2><p>Live-edit a running Python program.</p>", self)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        sp.addWidget(title)
+        open_button = QPushButton("Open Project…", self)
+        open_button.clicked.connect(lambda: self.open_project_dialog())
+        sp.addWidget(open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.recent_list = QListWidget(self)
+        self.recent_list.setObjectName("recentProjects")
+        self.recent_list.setMaximumWidth(520)
+        self.recent_list.itemActivated.connect(lambda item: self.open_project(Path(item.text())))
+        sp.addWidget(self.recent_list, 0, Qt.AlignmentFlag.AlignHCenter)
+        sp.addStretch(2)
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(editor_area)
+        self.setCentralWidget(self.stack)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.module_tree = QTreeView(self)
+        self.module_tree.setObjectName("moduleTree")
+        self.module_tree.setModel(self.tree_model)
+        self.module_tree.setUniformRowHeights(True)
+        self.module_tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.module_tree.header().setStretchLastSection(False)
+        self.module_tree.header().resizeSection(1, 44)
+        self.module_tree.header().resizeSection(2, 104)
+        self.module_tree.doubleClicked.connect(self._on_tree_activated)
+        self.module_tree.clicked.connect(self._on_tree_clicked)
+        self.tree_dock = self._dock(
+            "Project", "projectDock", self.module_tree, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+
+        self.variables_pane = VariablesPane(self.variables_model, self)
+        self.variables_dock = self._dock(
+            "Variables", "variablesDock", self.variables_pane, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+
+        self.console_pane = ConsolePane(self.console_model, self)
+        self.console_pane.submitted.connect(self._send_stdin)
+        self.console_dock = self._dock(
+            "Console", "consoleDock", self.console_pane, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+
+        self.reload_log = QTreeView(self)
+        self.reload_log.setObjectName("reloadLog")
+        self.reload_log.setModel(self.log_model)
+        self.reload_log.setUniformRowHeights(True)
+        self.reload_log.setAlternatingRowColors(True)
+        self.reload_log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.reload_log.setExpandsOnDoubleClick(False)
+        header = self.reload_log.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(0, 110)
+        header.resizeSection(2, 130)
+        header.resizeSection(3, 80)
+        self.reload_log.activated.connect(self._on_log_activated)
+        self.reload_log.doubleClicked.connect(self._on_log_activated)
+        self.log_model.rowsInserted.connect(lambda *_: self.reload_log.scrollToBottom())
+        self.log_dock = self._dock(
+            "Reload Log", "reloadLogDock", self.reload_log, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.splitDockWidget(self.console_dock, self.log_dock, Qt.Orientation.Horizontal)
+        self.resize(1280, 820)
+        self.resizeDocks(
+            [self.tree_dock, self.variables_dock], [230, 330], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.console_dock], [250], Qt.Orientation.Vertical)
+
+    def _action(
+        self,
+        text: str,
+        name: str,
+        shortcut: str | QKeySequence | None,
+        slot: Any,
+        icon_name: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.actionOpen = a(
+            "&Open Project…", "actionOpen", "Ctrl+O", self.open_project_dialog, "open"
+        )
+        self.actionSave = a("&Save", "actionSave", "Ctrl+S", self.save, "save")
+        self.actionSaveAll = a("Save A&ll", "actionSaveAll", "Ctrl+Alt+S", self.save_all)
+        self.actionClose = a("&Close File", "actionCloseFile", "Ctrl+W", self._close_current)
+        self.actionQuit = a("&Quit", "actionQuit", QKeySequence.StandardKey.Quit, self.close)
+        self.actionRun = a("&Run", "actionRun", "F5", self.run, "run")
+        self.actionStop = a("S&top", "actionStop", "Shift+F5", self.stop, "stop")
+        self.actionRestart = a(
+            "R&estart", "actionRestart", "Ctrl+Shift+F5", self.restart, "restart"
+        )
+        self.actionReload = a("Re&load Now", "actionReload", "F9", self.reload_now, "reload")
+        self.actionSetMain = a("Set as &Main Script", "actionSetMain", None, self._set_main)
+        self.actionUndo = a("&Undo", "actionUndo", None, lambda: self._on_editor("undo"))
+        self.actionRedo = a("&Redo", "actionRedo", None, lambda: self._on_editor("redo"))
+        self.actionFind = a("&Find…", "actionFind", "Ctrl+F", self._open_find)
+        self.actionGoto = a("&Go to Line…", "actionGoto", "Ctrl+G", self._go_to_line_dialog)
+        self.actionDark = a("&Dark Theme", "actionDarkTheme", None, self._toggle_theme)
+        self.actionDark.setCheckable(True)
+        self.actionDark.setChecked(self.theme.dark)
+        self.actionUndo.setToolTip("Undo (Ctrl+Z in the editor)")
+        self.actionRedo.setToolTip("Redo (Ctrl+Y in the editor)")
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for act in (self.actionOpen, None, self.actionSave, self.actionSaveAll, self.actionClose):
+            file_menu.addSeparator() if act is None else file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.actionQuit)
+        edit_menu = bar.addMenu("&Edit")
+        for act in (self.actionUndo, self.actionRedo, self.actionFind, self.actionGoto):
+            edit_menu.addAction(act)
+        run_menu = bar.addMenu("&Run")
+        for act in (self.actionRun, self.actionStop, self.actionRestart, self.actionReload):
+            run_menu.addAction(act)
+        run_menu.addSeparator()
+        run_menu.addAction(self.actionSetMain)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.actionDark)
+        view_menu.addSeparator()
+        for dock in (self.tree_dock, self.variables_dock, self.console_dock, self.log_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for act in (self.actionOpen, self.actionSave, None, self.actionRun, self.actionStop):
+            toolbar.addSeparator() if act is None else toolbar.addAction(act)
+        toolbar.addAction(self.actionRestart)
+        toolbar.addAction(self.actionReload)
+
+    def _build_status(self) -> None:
+        self.status_run = QLabel(self)
+        self.status_run.setObjectName("statusRunning")
+        self.status_mode = QLabel(self)
+        self.status_mode.setObjectName("statusMode")
+        self.status_reloads = QLabel(self)
+        self.status_reloads.setObjectName("statusReloads")
+        for w in (self.status_run, self.status_mode, self.status_reloads):
+            self.statusBar().addPermanentWidget(w)
+
+    # ================================================================ projects
+
+    def open_project_dialog(self) -> None:
+        start = str(self.project or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open Project", start)
+        if folder:
+            self.open_project(Path(folder))
+
+    def open_project(self, project: Path | None, ask: bool = True) -> bool:
+        """Show ``project`` (None: the start page). False when the user cancelled."""
+        if ask and not self.tabs.confirm_discard():
+            return False
+        if self.project is not None:
+            self._save_project_settings()
+        if self.driver.running:
+            self.driver.stop()
+        self.tabs.close_all()
+        self.project = Path(norm(project)) if project is not None and project.is_dir() else None
+        self.state = SessionState(self.project)
+        self.tree_model.state = self.state
+        self.tree_model.set_project(self.project)
+        self.log_model.set_state(self.state)
+        self.variables_model.set_module(None)
+        self.console_model.clear()
+        if self.project is None:
+            self.stack.setCurrentWidget(self.start_page)
+            self.recent_list.clear()
+            self.recent_list.addItems(self._recent())
+            self.setWindowTitle("hcride")
+        else:
+            self.stack.setCurrentIndex(1)
+            self.setWindowTitle(f"{self.project.name} — hcride")
+            self.module_tree.expandAll()
+            self._remember_project(self.project)
+            files = self.settings.value(self._key("open_files"), [], list) or []
+            for f in files:
+                if Path(f).is_file():
+                    self.tabs.open(Path(f))
+            if not self.tabs.count():
+                main = self.main_script()
+                if main is not None:
+                    self.tabs.open(main)
+        self._update_actions()
+        return True
+
+    def main_script(self) -> Path | None:
+        """The file Run starts: the one set with "Set as Main Script", else a usual name."""
+        if self.project is None:
+            return None
+        chosen = self.settings.value(self._key("main"), "", str)
+        if chosen and Path(chosen).is_file():
+            return Path(chosen)
+        for name in MAIN_CANDIDATES:
+            if (self.project / name).is_file():
+                return self.project / name
+        ed = self.tabs.current()
+        return ed.path if ed is not None else None
+
+    def _set_main(self) -> None:
+        ed = self.tabs.current()
+        if ed is not None and ed.path is not None:
+            self.settings.setValue(self._key("main"), str(ed.path))
+            self.statusBar().showMessage(f"Main script: {ed.path.name}", 4000)
+
+    # ================================================================ editors
+
+    def open_file(self, path: Path | str, line: int = 0) -> CodeEditor:
+        """Open ``path`` in a tab (or focus it) and return its editor."""
+        ed = self.tabs.open(Path(path))
+        self._mark_problems(ed)
+        if line > 0:
+            ed.go_to_line(line)
+        ed.setFocus()
+        return ed
+
+    def editor(self) -> CodeEditor | None:
+        return self.tabs.current()
+
+    def save(self) -> bool:
+        return self.tabs.save()
+
+    def save_all(self) -> bool:
+        return self.tabs.save_all()
+
+    def _close_current(self) -> None:
+        if self.tabs.count():
+            self.tabs.close_tab(self.tabs.currentIndex())
+
+    def _on_editor(self, method: str) -> None:
+        ed = self.tabs.current()
+        if ed is not None:
+            getattr(ed, method)()
+
+    def _open_find(self) -> None:
+        self.find_bar.open()
+
+    def _find(self, text: str, forward: bool) -> None:
+        ed = self.tabs.current()
+        found = ed.find(text, forward) if ed is not None else False
+        self.find_bar.status.setText("" if found or not text else "not found")
+
+    def _go_to_line_dialog(self) -> None:
+        ed = self.tabs.current()
+        if ed is None:
+            return
+        line, ok = QInputDialog.getInt(
+            self, "Go to Line", "Line:", ed.current_line(), 1, max(1, ed.lineCount())
+        )
+        if ok:
+            ed.go_to_line(line)
+            ed.setFocus()
+
+    def _on_saved(self, path: str) -> None:
+        if self.state.file_saved(path) or self.state.running:
+            self.tree_model.refresh()
+        self.tree_model.rescan(self.project)
+
+    def _on_editor_changed(self, ed: CodeEditor | None) -> None:
+        if ed is None or ed.path is None:
+            return
+        entry = self.state.module_for_file(str(ed.path))
+        if entry is not None and entry.name != self.variables_model.module:
+            self._show_module(entry.name)
+
+    def _mark_problems(self, ed: CodeEditor) -> None:
+        if ed.path is None:
+            return
+        marks: list[tuple[int, str]] = []
+        for rej in self.state.problems_for(str(ed.path)):
+            line = rej.line or (ed.class_line(rej.cls) if rej.cls else 0) or 1
+            marks.append((line, rej.describe()))
+        if marks or ed.problem_lines:
+            ed.set_problems(marks)
+
+    # ================================================================ running
+
+    def run(self) -> None:
+        script = self.main_script()
+        if self.project is None or script is None or self.driver.running:
+            return
+        self.console_model.append_line("system", f"▶ running {script.name}")
+        self.driver.run(self.project, script)
+        self._update_actions(starting=True)
+
+    def stop(self) -> None:
+        self.driver.stop()
+
+    def restart(self) -> None:
+        script = self.main_script()
+        if self.project is None or script is None:
+            return
+        self.console_model.append_line("system", f"↻ restarting {script.name}")
+        self.driver.restart(self.project, script)
+
+    def reload_now(self) -> None:
+        """F9: save everything, then build and apply now."""
+        self.save_all()
+        self.driver.build_now()
+
+    def _send_stdin(self, text: str) -> None:
+        if self.driver.running:
+            self.console_model.append("stdin", text)
+            self.driver.send_stdin(text)
+
+    def _inspect(self, what: str, callback: Any, **kw: Any) -> None:
+        self.driver.inspect(what, callback, **kw)
+
+    # ================================================================= events
+
+    def _on_events(self, batch: list[ev.Event]) -> None:
+        changed = False
+        for event in batch:
+            if isinstance(event, ev.Output):
+                self.console_model.append(event.stream, event.text)
+                continue
+            changed = self.state.apply(event) or changed
+            if isinstance(event, ev.ProgramStarted):
+                self._var_timer.start()
+                QTimer.singleShot(300, self._refresh_variables)
+            elif isinstance(event, ev.ProgramExited):
+                self.console_model.flush_partial()
+                self.console_model.append_line("system", f"■ program {self.state.exit_text()}")
+                self._var_timer.stop()
+            elif isinstance(event, ev.ReloadApplied):
+                self._after_reload(event.result)
+            elif isinstance(event, ev.ModulesChanged):
+                self.tree_model.rescan(self.project)
+                if self.variables_model.module is None:
+                    self._auto_select_module()
+            elif isinstance(event, ev.IpcProblem):
+                self.console_model.append_line("system", f"hcride: {event.message}")
+        if changed:
+            self.tree_model.refresh()
+            self.log_model.sync()
+            for ed in self.tabs.editors():
+                self._mark_problems(ed)
+            self._update_actions()
+
+    def _after_reload(self, result: Any) -> None:
+        module = self.variables_model.module
+        if module is not None and module in self.state.reports:
+            self.variables_model.set_marks(_marks(self.state.reports[module]))
+        QTimer.singleShot(0, self._refresh_variables)
+
+    def _auto_select_module(self) -> None:
+        ed = self.tabs.current()
+        entry = self.state.module_for_file(str(ed.path)) if ed and ed.path else None
+        if entry is None and self.state.modules:
+            entry = next(iter(self.state.modules.values()))
+        if entry is not None:
+            self._show_module(entry.name)
+
+    def _show_module(self, name: str) -> None:
+        report = self.state.reports.get(name)
+        self.variables_model.set_marks(_marks(report) if report else {})
+        self.variables_pane.title.setText(f"Globals of <b>{name}</b>")
+        self.variables_model.set_module(name)
+
+    def _refresh_variables(self) -> None:
+        if not self.driver.running or not self.variables_dock.isVisible():
+            return
+        if self.variables_model.module is None:
+            self._auto_select_module()
+            return
+        self.variables_model.refresh(self.variables_pane.expanded_nodes())
+
+    def _on_tree_clicked(self, index: QModelIndex) -> None:
+        entry = self.state.module_for_file(index.data(PathRole) or "")
+        if entry is not None:
+            self._show_module(entry.name)
+
+    def _on_tree_activated(self, index: QModelIndex) -> None:
+        path = index.data(PathRole)
+        if path and Path(path).is_file():
+            self.open_file(Path(path))
+
+    def _on_log_activated(self, index: QModelIndex) -> None:
+        index = index.siblingAtColumn(0)
+        file, line = index.data(FileRole), index.data(LineRole) or 0
+        if file and Path(file).is_file():
+            self.open_file(Path(file), line)
+
+    # ================================================================= looks
+
+    def _update_actions(self, starting: bool = False) -> None:
+        running = self.state.running or starting
+        has_project = self.project is not None
+        self.actionRun.setEnabled(has_project and not running)
+        self.actionStop.setEnabled(running)
+        self.actionRestart.setEnabled(has_project)
+        self.actionReload.setEnabled(running)
+        s = self.state
+        if s.running:
+            self.status_run.setText(f"● running (pid {s.pid})")
+        elif s.returncode is not None or s.exit_signal or s.stopped:
+            self.status_run.setText(f"○ {s.exit_text()}")
+        else:
+            self.status_run.setText("○ not running")
+        self.status_mode.setText(f"{s.mode or '—'} mode")
+        last = time.strftime("%H:%M:%S", time.localtime(s.last_reload)) if s.last_reload else "—"
+        self.status_reloads.setText(f"reloads: {s.reloads}   last: {last}")
+
+    def set_theme(self, name: str) -> None:
+        self.theme = load_theme(name)
+        apply_palette(self.theme)
+        self.tabs.set_theme(self.theme)
+        self.tree_model.set_theme(self.theme)
+        self.log_model.set_theme(self.theme)
+        self.console_model.set_theme(self.theme)
+        self.variables_model.theme = self.theme
+        self.actionDark.setChecked(self.theme.dark)
+        self.settings.setValue("theme", self.theme.name)
+
+    def _toggle_theme(self) -> None:
+        self.set_theme(THEMES[1] if self.actionDark.isChecked() else THEMES[0])
+
+    # =============================================================== settings
+
+    def _key(self, name: str) -> str:
+        digest = hashlib.sha1(str(self.project).encode()).hexdigest()[:12]
+        return f"projects/{digest}/{name}"
+
+    def _recent(self) -> list[str]:
+        return [p for p in (self.settings.value("recent", [], list) or []) if Path(p).is_dir()]
+
+    def _last_project(self) -> Path | None:
+        recent = self._recent()
+        return Path(recent[0]) if recent else None
+
+    def _remember_project(self, project: Path) -> None:
+        recent = [str(project)] + [p for p in self._recent() if p != str(project)]
+        self.settings.setValue("recent", recent[:10])
+
+    def _save_project_settings(self) -> None:
+        files = [str(e.path) for e in self.tabs.editors() if e.path is not None]
+        self.settings.setValue(self._key("open_files"), files)
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        layout = self.settings.value("window/state")
+        if isinstance(layout, QByteArray):
+            self.restoreState(layout)
+
+    def save_settings(self) -> None:
+        if self.project is not None:
+            self._save_project_settings()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("theme", self.theme.name)
+        self.settings.sync()
+
+    # ================================================================ closing
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.tabs.check_disk()
+        super().changeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.tabs.confirm_discard():
+            event.ignore()
+            return
+        self.save_settings()
+        self._var_timer.stop()
+        self.driver.close(wait=True)
+        event.accept()
+
+
+def _marks(report: Any) -> dict[str, str]:
+    marks: dict[str, str] = {}
+    for name in report.initialized:
+        marks[name] = "initialized"
+    for name in report.preserved:
+        marks[name] = "preserved"
+    for name in report.stale:
+        marks[name] = "preserved (stale)"
+    return marks

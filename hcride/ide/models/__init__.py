@@ -1,0 +1,1 @@
+"""Qt item models over the controller's state; the views only display them."""

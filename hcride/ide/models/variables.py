@@ -1,0 +1,303 @@
+"""Live globals of one module, fetched lazily page by page through ``Session.inspect``.
+
+The model never blocks: every request goes out with a callback, and the reply is
+merged when it arrives (in the GUI thread). A child list is fetched ``PAGE`` items
+at a time as the view scrolls (``canFetchMore``/``fetchMore``), so a list of ten
+million elements costs one page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from hcride.ide.theme import Theme
+
+PAGE = 200
+MAX_VALUE_CHARS = 300
+Index = QModelIndex | QPersistentModelIndex
+ROOT = QModelIndex()
+Reply = Callable[[bool, Any, "str | None"], None]
+Inspector = Callable[..., None]
+"""``inspector(what, module=..., path=..., offset=..., limit=..., callback=reply)``;
+the reply must be delivered in the GUI thread."""
+KeyRole = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(eq=False)
+class VarNode:
+    key: Any
+    name: str
+    type: str = ""
+    value: str = ""
+    expandable: bool = False
+    size: int | None = None
+    parent: VarNode | None = None
+    children: list[VarNode] = field(default_factory=list)
+    total: int | None = None
+    loading: bool = False
+    changed: bool = False
+    status: str = ""
+    """What the last reload did to a global (``preserved``, ``initialized``...)."""
+
+    def path(self) -> list[Any]:
+        keys: list[Any] = []
+        node: VarNode | None = self
+        while node is not None and node.parent is not None:
+            keys.append(node.key)
+            node = node.parent
+        return keys[::-1]
+
+    def row(self) -> int:
+        return self.parent.children.index(self) if self.parent else 0
+
+
+def parse_items(data: Any) -> tuple[list[dict[str, Any]], int | None]:
+    """``(items, total)`` from an inspect reply (a list, or ``{"items", "total"}``)."""
+    if isinstance(data, dict):
+        items = data.get("items") or data.get("globals") or data.get("children") or []
+        total = data.get("total")
+        return [i for i in items if isinstance(i, dict)], total if isinstance(total, int) else None
+    if isinstance(data, list):
+        return [i for i in data if isinstance(i, dict)], None
+    return [], 0
+
+
+def _node_from(item: dict[str, Any], parent: VarNode) -> VarNode:
+    name = item.get("name")
+    key = item.get("key", name)
+    if name is None:
+        name = repr(key) if not isinstance(key, int) else f"[{key}]"
+    size = item.get("size", item.get("length", item.get("len")))
+    value = item.get("repr", item.get("value", ""))
+    return VarNode(
+        key=key,
+        name=str(name),
+        type=str(item.get("type", "")),
+        value=str(value)[:MAX_VALUE_CHARS],
+        expandable=bool(item.get("expandable", item.get("has_children", False))),
+        size=size if isinstance(size, int) else None,
+        parent=parent,
+        status=str(item.get("status") or ""),
+    )
+
+
+class VariablesModel(QAbstractItemModel):
+    """Columns: name, type, value, reload (``preserved`` / ``initialized``)."""
+
+    HEADERS = ("Name", "Type", "Value", "Reload")
+
+    def __init__(self, theme: Theme, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.inspector: Inspector | None = None
+        self.module: str | None = None
+        self.root = VarNode(None, "")
+        self.marks: dict[str, str] = {}
+        """Top-level name -> ``preserved``, ``initialized`` or ``preserved (stale)``."""
+        self.error: str | None = None
+        self._generation = 0
+
+    # ---------------------------------------------------------------- feeding
+
+    def set_module(self, module: str | None) -> None:
+        """Show ``module``'s globals (None: nothing)."""
+        self._generation += 1
+        self.beginResetModel()
+        self.module = module
+        self.root = VarNode(None, "", expandable=True)
+        self.error = None
+        self.endResetModel()
+        if module is not None:
+            self._request(self.root, 0, PAGE, merge=True)
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        self.marks = marks
+        if self.root.children:
+            self.dataChanged.emit(self.index(0, 3), self.index(len(self.root.children) - 1, 3))
+
+    def refresh(self, expanded: list[VarNode] | None = None) -> None:
+        """Fetch again what is shown: the globals and the given expanded nodes."""
+        if self.module is None or self.inspector is None:
+            return
+        for node in [self.root, *(expanded or [])]:
+            if not node.loading:
+                self._request(node, 0, max(PAGE, len(node.children)), merge=True)
+
+    def node(self, index: Index) -> VarNode:
+        return index.internalPointer() if index.isValid() else self.root
+
+    def index_of(self, node: VarNode) -> QModelIndex:
+        if node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.row(), 0, node)
+
+    def _request(self, node: VarNode, offset: int, limit: int, merge: bool) -> None:
+        if self.inspector is None or self.module is None:
+            return
+        node.loading = True
+        generation = self._generation
+        what = "globals" if node is self.root else "children"
+
+        def reply(ok: bool, data: Any, error: str | None) -> None:
+            if generation != self._generation:
+                return
+            node.loading = False
+            if not ok:
+                if node is self.root:
+                    self.error = error or "inspect failed"
+                    self.layoutChanged.emit()
+                return
+            items, total = parse_items(data)
+            if merge:
+                self._merge(node, items, total, offset)
+            else:
+                self._append(node, items, total)
+
+        self.inspector(
+            what, module=self.module, path=node.path(), offset=offset, limit=limit, callback=reply
+        )
+
+    def _append(self, node: VarNode, items: list[dict[str, Any]], total: int | None) -> None:
+        fresh = [_node_from(i, node) for i in items]
+        node.total = total if total is not None else (len(node.children) + len(fresh))
+        if not fresh:
+            node.total = len(node.children)
+            return
+        first = len(node.children)
+        self.beginInsertRows(self.index_of(node), first, first + len(fresh) - 1)
+        node.children.extend(fresh)
+        self.endInsertRows()
+
+    def _merge(
+        self, node: VarNode, items: list[dict[str, Any]], total: int | None, offset: int
+    ) -> None:
+        fresh = [_node_from(i, node) for i in items]
+        old = node.children
+        parent = self.index_of(node)
+        node.total = total if total is not None else len(fresh)
+        if [c.key for c in old] == [c.key for c in fresh]:
+            for row, (cur, new) in enumerate(zip(old, fresh, strict=True)):
+                was = cur.changed
+                cur.changed = bool(cur.value != new.value or cur.type != new.type)
+                cur.value, cur.type, cur.size = new.value, new.type, new.size
+                cur.expandable = new.expandable
+                cur.status = new.status
+                if cur.changed or was:
+                    self.dataChanged.emit(
+                        self.createIndex(row, 0, cur), self.createIndex(row, 3, cur)
+                    )
+            return
+        previous = {c.key: c for c in old}
+        first_load = not old
+        for new in fresh:
+            prior = previous.get(new.key)
+            new.changed = bool(prior is not None and prior.value != new.value) or (
+                prior is None and not first_load and node is self.root
+            )
+        if old:
+            self.beginRemoveRows(parent, 0, len(old) - 1)
+            node.children = []
+            self.endRemoveRows()
+        if fresh:
+            self.beginInsertRows(parent, 0, len(fresh) - 1)
+            node.children = fresh
+            self.endInsertRows()
+
+    # ------------------------------------------------------------ model API
+
+    def index(self, row: int, column: int, parent: Index = ROOT) -> QModelIndex:
+        node = self.node(parent)
+        if 0 <= row < len(node.children) and 0 <= column < 4:
+            return self.createIndex(row, column, node.children[row])
+        return QModelIndex()
+
+    def parent(self, index: Index = ROOT) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        up = index.internalPointer().parent
+        if up is None or up.parent is None:
+            return QModelIndex()
+        return self.createIndex(up.row(), 0, up)
+
+    def rowCount(self, parent: Index = ROOT) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self.node(parent).children)
+
+    def columnCount(self, parent: Index = ROOT) -> int:
+        return 4
+
+    def hasChildren(self, parent: Index = ROOT) -> bool:
+        node = self.node(parent)
+        if parent.isValid() and parent.column() != 0:
+            return False
+        return bool(node.children) or (node.expandable and node.total != 0)
+
+    def canFetchMore(self, parent: Index) -> bool:
+        node = self.node(parent)
+        if node is self.root or not node.expandable or node.loading:
+            return False
+        return node.total is None or len(node.children) < node.total
+
+    def fetchMore(self, parent: Index) -> None:
+        node = self.node(parent)
+        if self.canFetchMore(parent):
+            self._request(node, len(node.children), PAGE, merge=False)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node: VarNode = index.internalPointer()
+        col = index.column()
+        top = node.parent is self.root
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return node.name
+            if col == 1:
+                return node.type + (f" [{node.size}]" if node.size is not None else "")
+            if col == 2:
+                return node.value
+            return self._mark(node) if top else ""
+        if role == Qt.ItemDataRole.ToolTipRole and col == 2:
+            return node.value
+        if role == Qt.ItemDataRole.BackgroundRole and node.changed:
+            return self.theme.colour("changed_background", "#fff2b8")
+        if role == Qt.ItemDataRole.ForegroundRole and col == 3 and top:
+            mark = self._mark(node)
+            if mark.startswith("preserved"):
+                return self.theme.colour("preserved", "#1b6fb8")
+            if mark == "initialized":
+                return self.theme.colour("initialized", "#1a8a3f")
+        if role == KeyRole:
+            return node.key
+        return None
+
+    def _mark(self, node: VarNode) -> str:
+        mark = self.marks.get(node.name, "")
+        if mark:
+            return mark
+        return node.status if node.status in ("preserved", "initialized", "reevaluated") else ""
+
+
+class TopLevelFilter(QSortFilterProxyModel):
+    """Filters the module's globals by name; expanded children are always shown."""
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if source_parent.isValid():
+            return True
+        return super().filterAcceptsRow(source_row, source_parent)

@@ -1,0 +1,115 @@
+"""Drive a controller ``Session`` without blocking the GUI.
+
+Starting, stopping and restarting a program can take seconds (a grace period before
+SIGKILL), so those calls run one at a time on a worker thread. Events and inspect
+replies come back through the ``EventBridge``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hcride.controller import events as ev
+from hcride.ide.bridge import EventBridge
+
+log = logging.getLogger(__name__)
+
+
+def _session_class() -> Any:
+    from hcride.controller.session import Session
+
+    return Session
+
+
+class SessionDriver:
+    """One project's program: ``run``, ``stop``, ``restart``, ``reload``, ``inspect``."""
+
+    def __init__(self, bridge: EventBridge, session_factory: Callable[..., Any] | None = None):
+        self.bridge = bridge
+        self.session: Any = None
+        self._factory = session_factory
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hcride-session")
+        self.busy = False
+        self.script: Path | None = None
+
+    @property
+    def running(self) -> bool:
+        return bool(self.session is not None and self.session.running)
+
+    def _submit(self, fn: Callable[[], None]) -> concurrent.futures.Future:
+        def job() -> None:
+            self.busy = True
+            try:
+                fn()
+            except Exception as exc:  # a failure to start must reach the user
+                log.exception("session call failed")
+                self.bridge.post(ev.IpcProblem(message=f"{type(exc).__name__}: {exc}"))
+            finally:
+                self.busy = False
+
+        return self._pool.submit(job)
+
+    def run(self, project: Path, script: Path, args: tuple[str, ...] = ()) -> None:
+        self.script = script
+
+        def start() -> None:
+            if self.session is not None:
+                self.session.close()
+            factory = self._factory or _session_class()
+            self.session = factory(
+                project=project,
+                script=script,
+                args=args,
+                watch=True,
+                capture_output=True,
+                on_event=self.bridge.post,
+            )
+            self.session.start()
+
+        self._submit(start)
+
+    def stop(self) -> None:
+        session = self.session
+        if session is not None:
+            self._submit(lambda: session.stop() if session.running else None)
+
+    def restart(self, project: Path, script: Path) -> None:
+        session = self.session
+        if session is None or self.script != script:
+            self.run(project, script)
+        else:
+            self._submit(session.restart)
+
+    def build_now(self, paths: list[Path] | None = None) -> None:
+        session = self.session
+        if session is not None and session.running:
+            self._submit(lambda: session.build_now(paths))
+
+    def send_stdin(self, text: str) -> None:
+        if self.session is not None and self.session.running:
+            self.session.send_stdin(text)
+
+    def inspect(self, what: str, callback: Callable[[bool, Any, str | None], None], **kw: Any):
+        """``Session.inspect`` with the reply delivered in the GUI thread."""
+        session = self.session
+        if session is None or not session.running:
+            callback(False, None, "not running")
+            return
+
+        def reply(ok: bool, data: Any, error: str | None) -> None:
+            self.bridge.call(callback, ok, data, error)
+
+        try:
+            session.inspect(what, callback=reply, **kw)
+        except Exception as exc:
+            callback(False, None, str(exc))
+
+    def close(self, wait: bool = True) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            self._pool.submit(session.close)
+        self._pool.shutdown(wait=wait)
