@@ -91,6 +91,8 @@ class Builder:
         self._base_bytes: dict[Path, bytes] = {}
         self._carry: set[Path] = set()
         """Files of a rejected build: built again with the next build."""
+        self._rejected: dict[Path, str | None] = {}
+        """Per file of the last rejected build: the digest refused (None: unreadable)."""
         self._names: dict[Path, str] = {}
         self._lock = threading.Lock()
         self.builds_dir = self.project / ".hcr" / "builds"
@@ -176,8 +178,11 @@ class Builder:
                     restart.append(str(path))
                 continue
             candidates.append((path, data))
+        if {p for p, _ in candidates} == set(self._rejected) and all(
+            self._is_refused(p, d) for p, d in candidates
+        ):
+            candidates = []  # already reported once (semantics.md: reported once)
         if not candidates and not restart:
-            self._carry.clear()
             return None
         number = self._next
         self._next += 1
@@ -186,7 +191,6 @@ class Builder:
         for file in restart:
             self._emit(RestartNeeded(file=file))
         if not candidates:
-            self._carry.clear()
             return outcome
         checked: list[tuple[Path, bytes, Version]] = []
         for path, data in candidates:
@@ -227,12 +231,14 @@ class Builder:
         duration = (time.perf_counter() - started) * 1000
         if outcome.rejected:
             self._carry = {p for p, _ in candidates}
+            self._rejected = {p: source_digest(d) if d is not None else None for p, d in candidates}
             result = ReloadResult(
                 ok=False, rejected=outcome.rejected, build=number, duration_ms=duration
             )
             self._emit(BuildRejected(build=number, result=result))
             return outcome
         self._carry.clear()
+        self._rejected.clear()
         folder = self.builds_dir / str(number)
         for path, data, version in checked:
             snapshot = folder / path.relative_to(self.project)
@@ -261,6 +267,12 @@ class Builder:
         )
         self._prune(number)
         return outcome
+
+    def _is_refused(self, path: Path, data: bytes | None) -> bool:
+        if path not in self._rejected:
+            return False
+        refused = self._rejected[path]
+        return refused is None if data is None else refused == source_digest(data)
 
     def _ensure_gitignore(self) -> None:
         marker = self.project / ".hcr" / ".gitignore"

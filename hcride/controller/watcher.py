@@ -20,6 +20,7 @@ from watchdog.observers import Observer
 
 from hcride.controller.paths import is_ignored
 
+_WRITES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 QUIET_S = 0.02
 MAX_WAIT_S = 0.5
 
@@ -29,7 +30,8 @@ class _Handler(FileSystemEventHandler):
         self._watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.is_directory:
+        # Reads (our own builds read the files) raise "opened"/"closed_no_write": skip.
+        if event.is_directory or event.event_type not in _WRITES:
             return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:

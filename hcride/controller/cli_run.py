@@ -1,0 +1,141 @@
+"""``hcride run --watch``: a session driven from a terminal.
+
+The program keeps the terminal (stdin, stdout, stderr) unless ``--events -`` asks
+for the event stream on stdout; then the program's output travels inside it as
+``output`` events and our stdin is forwarded to the program. hcride's own lines go
+to stderr, prefixed ``hcride:``. The exit code is the program's (128 + N when
+signal N ended it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from hcride.controller import events as ev
+from hcride.controller.session import Session
+
+
+def describe(event: ev.Event) -> list[str]:
+    """The ``hcride:`` lines for one event (none for output and routine ones)."""
+    if isinstance(event, (ev.ReloadApplied, ev.ReloadRejected, ev.ReloadFailed)):
+        return event.result.summary()
+    if isinstance(event, ev.BuildRejected):
+        return [f"build {event.build}: " + line for line in event.result.summary()] or [
+            f"build {event.build} rejected"
+        ]
+    if isinstance(event, ev.BuildReady):
+        names = ", ".join(event.modules)
+        return [f"build {event.build}: {names} checked in {event.duration_ms:.1f} ms"]
+    if isinstance(event, ev.RestartNeeded):
+        return [f"restart needed: {event.file} is the main script and is never reloaded"]
+    if isinstance(event, ev.ProgramConnected):
+        return [f"program {event.pid} connected ({event.mode} mode)"]
+    if isinstance(event, ev.ProgramExited):
+        if event.signal:
+            return [f"program killed by {event.signal}"]
+        return [f"program exited with code {event.returncode}"]
+    if isinstance(event, ev.IpcProblem):
+        return [f"ipc: {event.message}"]
+    return []
+
+
+class _Printer:
+    """Writes events as ``hcride:`` lines and, if asked, as JSON lines."""
+
+    def __init__(self, events: TextIO | None, echo_output: bool) -> None:
+        self._events = events
+        self._echo_output = echo_output
+        self._lock = threading.Lock()
+
+    def __call__(self, event: ev.Event) -> None:
+        with self._lock:
+            if self._events is not None:
+                self._events.write(event.to_json() + "\n")
+                self._events.flush()
+            if isinstance(event, ev.Output):
+                if self._echo_output:
+                    stream = sys.stdout if event.stream == "stdout" else sys.stderr
+                    stream.write(event.text)
+                    stream.flush()
+                return
+            for line in describe(event):
+                print(f"hcride: {line}", file=sys.stderr, flush=True)
+            if isinstance(event, ev.ReloadFailed) and event.result.error:
+                print(event.result.error, file=sys.stderr, end="", flush=True)
+
+
+def _forward_stdin(session: Session) -> None:
+    try:
+        for line in sys.stdin:
+            session.send_stdin(line)
+    except (OSError, ValueError):
+        pass
+    session.close_stdin()
+
+
+def exit_code(returncode: int | None) -> int:
+    if returncode is None:
+        return 1
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def run_watched(args: argparse.Namespace, script: Path, project: Path) -> int:
+    """Run ``script`` under a session; return the program's exit code."""
+    events_arg = getattr(args, "events", None)
+    to_stdout = events_arg == "-"
+    stream: TextIO | None = None
+    if to_stdout:
+        stream = sys.stdout
+    elif events_arg:
+        stream = open(events_arg, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+    printer = _Printer(stream, echo_output=False)
+    session = Session(
+        project=project,
+        script=script,
+        args=tuple(a for a in (getattr(args, "args", None) or ()) if a != "--"),
+        python=getattr(args, "python", None),
+        mode=getattr(args, "mode", "detect"),
+        watch=bool(getattr(args, "watch", True)),
+        capture_output=to_stdout,
+        on_event=printer,
+    )
+    previous = signal.getsignal(signal.SIGINT)
+    interrupts = 0
+
+    def on_sigint(signum: int, frame: object) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            session.interrupt()  # the program is in its own process group
+        else:
+            threading.Thread(target=session.stop, daemon=True).start()
+
+    try:
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGINT, on_sigint)
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signal.SIGTERM, lambda s, f: threading.Thread(
+                target=session.stop, daemon=True).start())  # fmt: skip
+        try:
+            session.start()
+        except OSError as exc:
+            print(f"hcride: cannot start {session.python}: {exc}", file=sys.stderr)
+            return 127
+        if to_stdout:
+            threading.Thread(target=_forward_stdin, args=(session,), daemon=True).start()
+        code: int | None = None
+        while code is None:
+            code = session.wait(timeout=0.5)
+        return exit_code(code)
+    finally:
+        session.close()
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGINT, previous)
+        if stream is not None and not to_stdout:
+            stream.close()
