@@ -38,6 +38,8 @@ def type_changes(module: str, old: ModuleTable, new: ModuleTable) -> list[TypeCh
         before = old_classes.get(name)
         if before is None or before.shape is None or stmt.shape is None:
             continue
+        if before.text == stmt.text:
+            continue
         differences = diff_shapes(before.shape, stmt.shape)
         if differences:
             found.append(TypeChange(module, name, tuple(differences), stmt.lineno))

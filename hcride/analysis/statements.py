@@ -53,6 +53,21 @@ class Statement:
     body: tuple[Statement, ...] = field(default=(), compare=False, repr=False)
     """For classes: the statements of the class body, classified the same way."""
     shape: ClassShape | None = field(default=None, compare=False, repr=False)
+    origin: int = field(default=0, compare=False, repr=False)
+    """The line the statement started on when it was parsed. A statement reused at
+    another line (``shifted``) keeps its body's line numbers as parsed: add
+    ``body_offset`` to them."""
+
+    @property
+    def body_offset(self) -> int:
+        return self.lineno - self.origin if self.origin else 0
+
+    def shifted(self, delta: int) -> Statement:
+        """The same statement ``delta`` lines further down (the body is not copied)."""
+        if not delta:
+            return self
+        return Statement(self.kind, self.names, self.lineno + delta, self.end_lineno + delta,
+                         self.text, None, self.body, self.shape, self.origin or self.lineno)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -204,7 +219,7 @@ def split_body(
             assert isinstance(node, ast.ClassDef)
             inner = split_body(node.body, lines, module_level=False)
             shape = class_shape(node)
-        out.append(Statement(kind, names, start, end, text, node, inner, shape))
+        out.append(Statement(kind, names, start, end, text, node, inner, shape, start))
     return tuple(out)
 
 
@@ -240,7 +255,7 @@ def keyed(statements: tuple[Statement, ...]) -> dict[tuple[str, ...], Statement]
 def strip_nodes(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
     return tuple(
         Statement(s.kind, s.names, s.lineno, s.end_lineno, s.text, None, strip_nodes(s.body),
-                  s.shape)
+                  s.shape, s.origin)
         for s in statements
     )
 

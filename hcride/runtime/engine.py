@@ -27,6 +27,7 @@ from typing import Any
 
 from hcride.analysis import statements as st
 from hcride.analysis.diff import type_changes
+from hcride.analysis.incremental import update_table
 from hcride.analysis.statements import ModuleTable, Statement
 from hcride.runtime import handlers
 from hcride.runtime.patching import (
@@ -54,6 +55,9 @@ class Candidate:
     build: int | None = None
     reported: bool = False
     """Already part of a batch that was refused: not pending until something changes."""
+    lines: list[str] = field(default_factory=list)
+    codes: dict[int, types.CodeType] = field(default_factory=dict)
+    """Compiled statements of the staged version, by ``id`` of the statement."""
 
 
 @dataclass
@@ -65,8 +69,9 @@ class Tracked:
     path: Path
     source: str
     digest: str
-    table: ModuleTable | None
+    table: ModuleTable
     order: int
+    lines: list[str] = field(default_factory=list)
     version: int = 1
     stat: tuple[int, int] | None = None
     candidate: Candidate | None = None
@@ -148,6 +153,8 @@ class Engine:
         self._batch: set[str] = set()
         self._dir_cache: dict[Path, bool] = {}
         self._order = 0
+        self._modules_seen = 0
+        self._checked: dict[str, str] = {}
         self._installed = False
         self._main_digest: str | None = None
         self._main_stat: tuple[int, int] | None = None
@@ -204,27 +211,34 @@ class Engine:
             module = sys.modules.get(name)
             if module is None:
                 return
+            lines = text.splitlines(True)
             old = self._tracked.get(name)
             if old is not None:  # importlib.reload() by the program: a fresh start
-                old.source, old.digest, old.table = text, table.digest, table
+                old.source, old.digest, old.table, old.lines = text, table.digest, table, lines
                 old.stat, old.candidate = _stat(path), None
                 return
             self._order += 1
             self._tracked[name] = Tracked(
                 name, module, path.resolve(), text, table.digest, table, self._order,
-                stat=_stat(path),
+                lines, stat=_stat(path),
             )
-            linecache.cache[str(path)] = (len(text), None, text.splitlines(True), str(path))
+            linecache.cache[str(path)] = (len(text), None, lines, str(path))
         self._notify("modules", {"modules": self.module_infos()})
 
     def adopt_loaded_modules(self) -> None:
         """Track reloadable modules imported without the engine's loader (before it was
         installed, or by other import machinery)."""
         found = False
+        if len(sys.modules) == self._modules_seen:
+            return
+        self._modules_seen = len(sys.modules)
         for name, module in list(sys.modules.items()):
-            file = getattr(module, "__file__", None)
-            if not file or name in self._tracked or name == "__main__":
+            if name in self._tracked or name == "__main__":
                 continue
+            file = getattr(module, "__file__", None)
+            if not file or self._checked.get(name) == file:
+                continue
+            self._checked[name] = file
             path = Path(file)
             if not self.is_reloadable_file(path):
                 continue
@@ -238,7 +252,7 @@ class Engine:
                 self._order += 1
                 self._tracked[name] = Tracked(
                     name, module, path.resolve(), text, st.source_digest(data),
-                    table.without_nodes(), self._order, stat=_stat(path),
+                    table.without_nodes(), self._order, text.splitlines(True), stat=_stat(path),
                 )
             found = True
         if found:
@@ -457,15 +471,19 @@ class Engine:
             candidate = tracked.candidate
             assert candidate is not None
             tracked.source, tracked.digest = candidate.text, candidate.digest
-            tracked.table = new_table.without_nodes()
+            tracked.lines = candidate.lines
+            tracked.table = ModuleTable(
+                tuple(s if s.node is None else st.strip_nodes((s,))[0]
+                      for s in new_table.statements),
+                new_table.digest,
+            )
             tracked.stat = candidate.stat if candidate.stat is not None else _stat(tracked.path)
             tracked.candidate = None
             tracked.version += 1
             tracked.state = "reloaded"
             report.version = tracked.version
             path = str(tracked.path)
-            linecache.cache[path] = (len(candidate.text), None,
-                                     candidate.text.splitlines(True), path)
+            linecache.cache[path] = (len(candidate.text), None, candidate.lines, path)
         result.reloaded = [t.name for t, _ in order]
         result.modules = reports
         for handler in handlers.ordered(handlers.after, self._load_order()):
@@ -488,7 +506,8 @@ class Engine:
     def _stage(
         self, pending: list[Tracked]
     ) -> tuple[list[tuple[Tracked, ModuleTable]], list[Rejection]]:
-        """Parse and type-check every pending version; touch nothing live."""
+        """Parse (only what changed), compile and type-check every pending version;
+        touch nothing live."""
         staged: list[tuple[Tracked, ModuleTable]] = []
         rejected: list[Rejection] = []
         for tracked in pending:
@@ -498,16 +517,25 @@ class Engine:
             if candidate.text.startswith("\0undecodable: "):
                 rejected.append(Rejection(tracked.name, "syntax", candidate.text[14:], file=path))
                 continue
+            if not candidate.lines:
+                candidate.lines = candidate.text.splitlines(True)
             try:
-                tree = ast.parse(candidate.text, path)
+                update = update_table(tracked.table, tracked.lines, candidate.text,
+                                      candidate.lines, candidate.digest, path)
+                for stmt in update.fresh:
+                    candidate.codes[id(stmt)] = _compile(stmt, path)
             except SyntaxError as exc:
                 rejected.append(Rejection(
                     tracked.name, "syntax", f"SyntaxError: {exc.msg}", file=path,
                     line=exc.lineno or 0, col=exc.offset or 0,
                 ))
                 continue
-            new_table = st.table_from_tree(tree, candidate.text, candidate.digest)
-            old_table = tracked.table or st.split_module(tracked.source, path)
+            except (ValueError, RecursionError, MemoryError) as exc:
+                rejected.append(Rejection(tracked.name, "syntax", f"{type(exc).__name__}: {exc}",
+                                          file=path))
+                continue
+            new_table = update.table
+            old_table = tracked.table
             for change in type_changes(tracked.name, old_table, new_table):
                 rejected.append(Rejection(
                     tracked.name, "type_change",
@@ -541,7 +569,12 @@ class Engine:
     def _commit_module(self, tracked: Tracked, new: ModuleTable, undo: UndoLog) -> ModuleReport:
         ns = tracked.module.__dict__
         filename = str(tracked.path)
-        old = tracked.table or st.split_module(tracked.source, filename)
+        old = tracked.table
+        codes = tracked.candidate.codes if tracked.candidate else {}
+
+        def code_of(stmt: Statement) -> types.CodeType:
+            return codes.get(id(stmt)) or _compile(stmt, filename)
+
         report = ModuleReport(tracked.name, filename, tracked.version + 1)
         status: dict[str, str] = {}
         old_keyed = old.by_key()
@@ -556,7 +589,7 @@ class Engine:
                     assert before is not None
                     self._shift(live, before, stmt, filename, undo)
                     continue
-                value = _exec_capture(stmt, ns, filename)[name]
+                value = _exec_capture(stmt, ns, code_of(stmt))[name]
                 if live is MISSING:
                     undo.set_item(ns, name, value)
                     report.added.append(name)
@@ -567,7 +600,8 @@ class Engine:
                     report.patched.append(name)
                     status[name] = "patched"
                 elif isinstance(live, type) and isinstance(value, type) and before is not None:
-                    self._patch_class(live, value, before, stmt, filename, undo, report, name)
+                    self._patch_class(live, value, before, stmt, filename, undo, report, name,
+                                      stmt.body_offset - before.body_offset)
                     status[name] = "patched"
                 else:
                     undo.set_item(ns, name, value)
@@ -576,12 +610,12 @@ class Engine:
             elif kind == st.IMPORT:
                 for name in stmt.names:
                     undo.remember_item(ns, name)
-                exec(_compile(stmt, filename), ns)  # noqa: S102 - imports are declarations
+                exec(code_of(stmt), ns)  # noqa: S102 - imports are declarations
             elif kind == st.ASSIGN:
                 missing = [n for n in stmt.names if n not in ns]
                 kept = [n for n in stmt.names if n in ns]
                 if missing:
-                    values = _exec_capture(stmt, ns, filename)
+                    values = _exec_capture(stmt, ns, code_of(stmt))
                     for name in missing:
                         undo.set_item(ns, name, values[name])
                         status[name] = "initialized"
@@ -592,7 +626,7 @@ class Engine:
                 if kept and not same:
                     report.stale.extend(kept)
             elif kind == st.FINAL:
-                values = _exec_capture(stmt, ns, filename)
+                values = _exec_capture(stmt, ns, code_of(stmt))
                 for name in stmt.names:
                     undo.set_item(ns, name, values[name])
                     status[name] = "reevaluated"
@@ -630,12 +664,21 @@ class Engine:
         if stmt.kind == st.DEF:
             shift_function(live, filename, delta, undo)
             return
-        if isinstance(live, type):
-            for member in stmt.body:
-                if member.kind == st.DEF:
-                    attr = live.__dict__.get(member.names[0], MISSING)
-                    if attr is not MISSING:
-                        shift_function(attr, filename, delta, undo)
+        Engine._shift_members(live, stmt.body, filename, delta, undo)
+
+    @staticmethod
+    def _shift_members(cls: Any, body: tuple[Statement, ...], filename: str, delta: int,
+                       undo: UndoLog) -> None:
+        if not isinstance(cls, type):
+            return
+        for member in body:
+            attr = cls.__dict__.get(member.names[0], MISSING) if member.names else MISSING
+            if attr is MISSING:
+                continue
+            if member.kind == st.DEF:
+                shift_function(attr, filename, delta, undo)
+            elif member.kind == st.CLASS:
+                Engine._shift_members(attr, member.body, filename, delta, undo)
 
     def _patch_class(
         self,
@@ -647,8 +690,11 @@ class Engine:
         undo: UndoLog,
         report: ModuleReport,
         label: str,
+        offset: int,
     ) -> None:
-        """Give ``live`` the new methods of ``new_cls``; ``live`` keeps its identity."""
+        """Give ``live`` the new methods of ``new_cls``; ``live`` keeps its identity.
+
+        ``offset`` corrects the line numbers of members reused from an older parse."""
         old_members = st.keyed(before.body)
         for key, member in st.keyed(stmt.body).items():
             prior = old_members.get(key)
@@ -660,7 +706,8 @@ class Engine:
                 if member.kind == st.DEF:
                     if same and have is not MISSING:
                         assert prior is not None
-                        shift_function(have, filename, member.lineno - prior.lineno, undo)
+                        shift_function(have, filename, member.lineno - prior.lineno + offset,
+                                       undo)
                         continue
                     if value is MISSING:
                         continue
@@ -674,7 +721,7 @@ class Engine:
                         continue
                     if isinstance(have, type) and isinstance(value, type) and prior is not None:
                         self._patch_class(have, value, prior, member, filename, undo, report,
-                                          qual)
+                                          qual, offset)
                     else:
                         undo.set_attr(live, name, value)
                         report.added.append(qual)
@@ -702,10 +749,9 @@ def _compile(stmt: Statement, filename: str) -> types.CodeType:
     return compile("\n" * (stmt.lineno - 1) + stmt.text, filename, "exec", dont_inherit=True)
 
 
-def _exec_capture(stmt: Statement, ns: dict[str, Any], filename: str) -> dict[str, Any]:
+def _exec_capture(stmt: Statement, ns: dict[str, Any], code: types.CodeType) -> dict[str, Any]:
     """Run ``stmt`` in the module's namespace and return what it bound, leaving the
     namespace's bindings of those names as they were (the caller decides)."""
-    code = _compile(stmt, filename)
     saved = {name: ns.get(name, MISSING) for name in stmt.names}
     try:
         exec(code, ns)  # noqa: S102 - running the user's own new code is the point

@@ -1,0 +1,179 @@
+"""Benchmark the runtime: reload pause, call overhead, memory growth.
+
+    python tests/benchmarks/bench_runtime.py [--repeat N]
+
+Prints, side by side in one run:
+
+1. the pause inside ``perform_code_reload()`` for a one-function change in 100,
+   1,000 and 10,000-line modules, next to ``importlib.reload`` of the same module;
+2. the cost of calling a function reloaded 10 times vs one never reloaded;
+3. memory growth (tracemalloc and RSS) over 1,000 reloads of a 1,000-line module.
+
+Not collected by pytest (no ``test_`` prefix): speed is measured here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+import timeit
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from hcride.runtime.engine import configure  # noqa: E402
+
+
+def make_module(lines: int, variant: int = 0) -> str:
+    """A module of about ``lines`` lines: functions, globals and a class every 100."""
+    out = ['"""Generated benchmark module."""', "import math", "", "TOTAL = 0", ""]
+    i = 0
+    while len(out) < lines:
+        if i % 10 == 0:
+            out += [
+                f"class Shape{i}:",
+                f"    sides = {i % 7}",
+                "    def __init__(self, x):",
+                "        self.x = x",
+                "    def area(self):",
+                "        return math.pi * self.x * self.x",
+                "",
+            ]
+        body = f"    return a * {variant + 1} + b + {i}" if i == 0 else f"    return a + b + {i}"
+        out += [
+            f"STATE_{i} = [{i}, {i + 1}, {i + 2}]",
+            f"def func_{i}(a, b=1):",
+            '    """Add things."""',
+            "    total = 0",
+            "    for k in range(3):",
+            "        total += k",
+            body,
+            "",
+        ]
+        i += 1
+    return "\n".join(out) + "\n"
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(text)
+    # A distinct mtime for every version even on coarse clocks.
+    stamp = time.time_ns() + 1_000_000
+    os.utime(path, ns=(stamp, stamp))
+
+
+def bench_pause(sizes: list[int], repeat: int, root: Path) -> list[tuple[int, float, float]]:
+    rows = []
+    hcr_dir = root / "hcr"
+    plain_dir = root / "plain"
+    hcr_dir.mkdir()
+    plain_dir.mkdir()
+    engine = configure(hcr_dir, None)
+    engine.install()
+    sys.path[:0] = [str(hcr_dir), str(plain_dir)]
+    for size in sizes:
+        hname, pname = f"hmod_{size}", f"pmod_{size}"
+        write(hcr_dir / f"{hname}.py", make_module(size, 0))
+        write(plain_dir / f"{pname}.py", make_module(size, 0))
+        importlib.import_module(hname)
+        plain = importlib.import_module(pname)
+        hcr_times, plain_times = [], []
+        for r in range(0, repeat + 1):  # round 0 warms up both sides, untimed
+            write(hcr_dir / f"{hname}.py", make_module(size, r + 1))
+            t0 = time.perf_counter()
+            result = engine.reload()
+            hcr_times.append((time.perf_counter() - t0) * 1000)
+            assert result.ok and result.reloaded == [hname], result.summary()
+            write(plain_dir / f"{pname}.py", make_module(size, r + 1))
+            t0 = time.perf_counter()
+            importlib.reload(plain)
+            plain_times.append((time.perf_counter() - t0) * 1000)
+            if r == 0:
+                hcr_times.clear()
+                plain_times.clear()
+        rows.append((size, statistics.median(hcr_times), statistics.median(plain_times)))
+    return rows
+
+
+def bench_calls(root: Path) -> tuple[float, float]:
+    """Seconds per million calls: a function reloaded 10 times vs never reloaded."""
+    from hcride.runtime.engine import get_engine
+
+    engine = get_engine()
+    folder = engine.project
+    src = "def hot(a, b):\n    return a + b + {n}\n\ndef cold(a, b):\n    return a + b + 1\n"
+    write(folder / "callmod.py", src.format(n=0))
+    mod = importlib.import_module("callmod")
+    for n in range(1, 11):
+        write(folder / "callmod.py", src.format(n=n))
+        assert engine.reload().ok
+    hot, cold = mod.hot, mod.cold
+    assert hot(1, 1) == 12
+    best = {"hot": float("inf"), "cold": float("inf")}
+    for _ in range(7):
+        for name, fn in (("hot", hot), ("cold", cold)):
+            t = timeit.timeit(lambda fn=fn: fn(1, 2), number=1_000_000)
+            best[name] = min(best[name], t)
+    return best["hot"], best["cold"]
+
+
+def rss_kb() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def bench_memory(reloads: int) -> tuple[float, float]:
+    from hcride.runtime.engine import get_engine
+
+    engine = get_engine()
+    path = engine.project / "memmod.py"
+    write(path, make_module(1000, 0))
+    importlib.import_module("memmod")
+    for r in range(1, 21):  # warm up caches (linecache, interned strings)
+        write(path, make_module(1000, r))
+        assert engine.reload().ok
+    gc.collect()
+    tracemalloc.start()
+    base_traced = tracemalloc.get_traced_memory()[0]
+    base_rss = rss_kb()
+    for r in range(21, 21 + reloads):
+        write(path, make_module(1000, r % 2 + 100))
+        assert engine.reload().ok
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - base_traced
+    tracemalloc.stop()
+    return grown / 1e6, (rss_kb() - base_rss) / 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--reloads", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        print(f"Python {sys.version.split()[0]}, median of {args.repeat} reloads each\n")
+        print("1. Pause for a one-function change")
+        print(f"{'lines':>7} | {'perform_code_reload':>20} | {'importlib.reload':>17} | ratio")
+        for size, ours, theirs in bench_pause([100, 1000, 10000], args.repeat, root):
+            print(f"{size:>7} | {ours:>17.2f} ms | {theirs:>14.2f} ms | {ours / theirs:.2f}x")
+        hot, cold = bench_calls(root)
+        print("\n2. Call overhead (1,000,000 calls, best of 7)")
+        print(f"   reloaded 10 times: {hot * 1000:.1f} ms   never reloaded: {cold * 1000:.1f} ms"
+              f"   ratio {hot / cold:.2f}x")
+        traced, rss = bench_memory(args.reloads)
+        print(f"\n3. Memory growth over {args.reloads} reloads of a 1,000-line module")
+        print(f"   tracemalloc: {traced:+.2f} MB   RSS: {rss:+.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
