@@ -338,7 +338,7 @@ class MainWindow(QMainWindow):
         self._mark_problems(ed)
         if line > 0:
             ed.go_to_line(line)
-        ed.setFocus()
+        QWidget.setFocus(ed)
         return ed
 
     def editor(self) -> CodeEditor | None:
@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
         )
         if ok:
             ed.go_to_line(line)
-            ed.setFocus()
+            QWidget.setFocus(ed)
 
     def _on_saved(self, path: str) -> None:
         if self.state.file_saved(path) or self.state.running:

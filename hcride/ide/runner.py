@@ -84,10 +84,10 @@ class SessionDriver:
         else:
             self._submit(session.restart)
 
-    def build_now(self, paths: list[Path] | None = None) -> None:
+    def build_now(self, paths: list[Path] | None = None, reload: bool = True) -> None:
         session = self.session
         if session is not None and session.running:
-            self._submit(lambda: session.build_now(paths))
+            self._submit(lambda: session.build_now(paths, reload=reload))
 
     def send_stdin(self, text: str) -> None:
         if self.session is not None and self.session.running:

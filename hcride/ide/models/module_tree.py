@@ -179,7 +179,7 @@ class ModuleTreeModel(QAbstractItemModel):
             return status.value
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return entry.name if entry is not None else node.name
+                return node.name
             if col == 1:
                 return f"v{entry.version}" if entry is not None and entry.loaded else ""
             return "" if status == ModuleStatus.NOT_LOADED else status.value
@@ -189,6 +189,8 @@ class ModuleTreeModel(QAbstractItemModel):
             return self.theme.state_colour(status.value)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [node.path, status.value]
+            if entry is not None:
+                lines.insert(0, f"module {entry.name}")
             if entry is not None and entry.message:
                 lines.append(entry.message)
             return "\n".join(lines)

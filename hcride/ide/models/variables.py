@@ -131,7 +131,7 @@ class VariablesModel(QAbstractItemModel):
             return
         for node in [self.root, *(expanded or [])]:
             if not node.loading:
-                self._request(node, 0, max(PAGE, len(node.children)), merge=True)
+                self._request(node, 0, min(1000, max(PAGE, len(node.children))), merge=True)
 
     def node(self, index: Index) -> VarNode:
         return index.internalPointer() if index.isValid() else self.root

@@ -1,0 +1,150 @@
+"""The IDE driving a real program: run, edit, save, reload, reject, fix, stop, crash."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QModelIndex, QSettings
+
+from hcride.ide import MainWindow
+from hcride.ide.models.reload_log import ResultRole
+
+pytestmark = pytest.mark.gui
+WAIT = 60_000
+
+MAIN = """\
+import time
+
+import logic
+
+while True:
+    logic.tick()
+    time.sleep(0.05)
+"""
+
+LOGIC = """\
+from dataclasses import dataclass
+
+counter = 0
+
+
+@dataclass
+class Ball:
+    x: int = 0
+
+
+def tick():
+    global counter
+    counter += 1
+    print(f"hello {counter}", flush=True)
+"""
+
+
+def write_project(root: Path, main: str = MAIN, logic: str = LOGIC) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "main.py").write_text(textwrap.dedent(main))
+    (root / "logic.py").write_text(textwrap.dedent(logic))
+    return root
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path: Path) -> Iterator:
+    windows: list[MainWindow] = []
+
+    def make(project: Path) -> MainWindow:
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(project=project, settings=settings)
+        window.tabs.ask = lambda title, text, choices: "Discard"
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.tabs.ask = lambda title, text, choices: "Discard"
+        window.close()
+
+
+def log_results(window: MainWindow) -> list[str]:
+    model = window.log_model
+    return [model.index(r, 0).data(ResultRole) for r in range(model.rowCount())]
+
+
+def log_texts(window: MainWindow, row: int) -> list[str]:
+    """Every detail line under a log row, depth first."""
+    model = window.log_model
+    out: list[str] = []
+    stack = [model.index(row, 0)]
+    while stack:
+        idx = stack.pop()
+        for r in range(model.rowCount(idx) - 1, -1, -1):
+            child = model.index(r, 0, idx)
+            out.append(child.data())
+            stack.append(child)
+    return out
+
+
+def tree_state(window: MainWindow, name: str) -> tuple[str, str]:
+    model = window.tree_model
+    stack = [QModelIndex()]
+    while stack:
+        parent = stack.pop()
+        for r in range(model.rowCount(parent)):
+            idx = model.index(r, 0, parent)
+            if idx.data() in (name, f"{name}.py"):
+                return model.index(r, 1, parent).data(), model.index(r, 2, parent).data()
+            stack.append(idx)
+    return "", ""
+
+
+def variable(window: MainWindow, name: str) -> tuple[str, str] | None:
+    view = window.variables_pane.view
+    model = view.model()
+    for r in range(model.rowCount()):
+        if model.index(r, 0).data() == name:
+            return model.index(r, 2).data(), model.index(r, 3).data()
+    return None
+
+
+def run_and_wait(qtbot, window: MainWindow) -> None:
+    window.actionRun.trigger()
+    qtbot.waitUntil(lambda: "hello" in window.console_model.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: tree_state(window, "logic")[1] == "unchanged", timeout=WAIT)
+
+
+def test_edit_save_reload_preserves_globals(qtbot, make_window, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "proj")
+    window = make_window(project)
+    assert window.findChild(object, "moduleTree") is not None
+    run_and_wait(qtbot, window)
+    assert tree_state(window, "logic") == ("v1", "unchanged")
+    assert tree_state(window, "main")[1] == "main script"
+
+    editor = window.open_file(project / "logic.py")
+    assert window.findChild(type(editor), "editor") is editor
+    editor.set_text(editor.text().replace('f"hello {counter}"', 'f"bye {counter}"'))
+    assert editor.is_modified
+    window.actionSave.trigger()
+    assert not editor.is_modified
+    qtbot.waitUntil(lambda: "applied" in log_results(window), timeout=WAIT)
+    qtbot.waitUntil(lambda: "bye" in window.console_model.text(), timeout=WAIT)
+    assert tree_state(window, "logic") == ("v2", "reloaded")
+    row = log_results(window).index("applied")
+    assert any(t.startswith("patched: ") and "tick" in t for t in log_texts(window, row))
+    assert any(t.startswith("preserved: ") and "counter" in t for t in log_texts(window, row))
+    # the preserved counter kept counting: its live value is large, not reset to 0
+    window._show_module("logic")
+    qtbot.waitUntil(lambda: variable(window, "counter") is not None, timeout=WAIT)
+    value, mark = variable(window, "counter")
+    assert int(value) > 1 and mark == "preserved"
+    # the editor's undo brings the old text back (set_text is undoable)
+    editor.undo()
+    assert 'f"hello {counter}"' in editor.text()
