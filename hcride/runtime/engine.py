@@ -9,6 +9,7 @@ that an exception rolls the whole batch back -> after handlers -> report.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import importlib.abc
@@ -522,8 +523,9 @@ class Engine:
             try:
                 update = update_table(tracked.table, tracked.lines, candidate.text,
                                       candidate.lines, candidate.digest, path)
+                flags = _future_flags(update.table)
                 for stmt in update.fresh:
-                    candidate.codes[id(stmt)] = _compile(stmt, path)
+                    candidate.codes[id(stmt)] = _compile(stmt, path, flags)
             except SyntaxError as exc:
                 rejected.append(Rejection(
                     tracked.name, "syntax", f"SyntaxError: {exc.msg}", file=path,
@@ -571,9 +573,10 @@ class Engine:
         filename = str(tracked.path)
         old = tracked.table
         codes = tracked.candidate.codes if tracked.candidate else {}
+        flags = _future_flags(new)
 
         def code_of(stmt: Statement) -> types.CodeType:
-            return codes.get(id(stmt)) or _compile(stmt, filename)
+            return codes.get(id(stmt)) or _compile(stmt, filename, flags)
 
         report = ModuleReport(tracked.name, filename, tracked.version + 1)
         status: dict[str, str] = {}
@@ -743,10 +746,24 @@ class Engine:
                     report.removed.append(f"{label}.{name}")
 
 
-def _compile(stmt: Statement, filename: str) -> types.CodeType:
+def _future_flags(table: ModuleTable) -> int:
+    """Compiler flags of the module's ``from __future__`` imports: a statement compiled
+    on its own must mean what it means in its module (``annotations`` above all)."""
+    flags = 0
+    for stmt in table.statements:
+        if stmt.kind == st.IMPORT and stmt.text.lstrip().startswith("from __future__"):
+            for name in stmt.names:
+                feature = getattr(__future__, name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return flags
+
+
+def _compile(stmt: Statement, filename: str, flags: int = 0) -> types.CodeType:
     if stmt.node is not None:
-        return compile(ast.Module([stmt.node], []), filename, "exec", dont_inherit=True)
-    return compile("\n" * (stmt.lineno - 1) + stmt.text, filename, "exec", dont_inherit=True)
+        return compile(ast.Module([stmt.node], []), filename, "exec", flags=flags,
+                       dont_inherit=True)
+    return compile("\n" * (stmt.lineno - 1) + stmt.text, filename, "exec", flags=flags,
+                   dont_inherit=True)
 
 
 def _exec_capture(stmt: Statement, ns: dict[str, Any], code: types.CodeType) -> dict[str, Any]:
