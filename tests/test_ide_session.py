@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, QSettings
+from PySide6.QtCore import QModelIndex, QSettings, Qt
 
 from hcride.ide import MainWindow
+from hcride.ide.models.console import StreamRole
 from hcride.ide.models.reload_log import ResultRole
 
 pytestmark = pytest.mark.gui
@@ -148,3 +149,111 @@ def test_edit_save_reload_preserves_globals(qtbot, make_window, tmp_path: Path) 
     # the editor's undo brings the old text back (set_text is undoable)
     editor.undo()
     assert 'f"hello {counter}"' in editor.text()
+
+
+def test_rejected_shape_change_then_fixed(qtbot, make_window, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "proj")
+    window = make_window(project)
+    run_and_wait(qtbot, window)
+    editor = window.open_file(project / "logic.py")
+    original = editor.text()
+    editor.set_text(original.replace("    x: int = 0\n", "    x: int = 0\n    speed: int = 1\n"))
+    window.actionSave.trigger()
+    qtbot.waitUntil(lambda: "rejected" in log_results(window), timeout=WAIT)
+    row = log_results(window).index("rejected")
+    texts = log_texts(window, row)
+    assert any("Ball" in t for t in texts), texts
+    assert any("speed" in t for t in texts), texts
+    assert tree_state(window, "logic")[1] == "rejected"
+    qtbot.waitUntil(lambda: bool(editor.problem_lines), timeout=WAIT)
+    line = editor.problem_lines[0]
+    assert "speed" in editor.annotation(line)
+    assert "Ball" in editor.text().splitlines()[line - 1] or line > 1
+    # the program still runs the old code
+    count = window.console_model.rowCount()
+    qtbot.waitUntil(lambda: window.console_model.rowCount() > count + 2, timeout=WAIT)
+    assert window.state.running
+    # revert and save: applies, marks cleared
+    editor.set_text(original.replace('f"hello {counter}"', 'f"fixed {counter}"'))
+    window.actionSave.trigger()
+    qtbot.waitUntil(lambda: "applied" in log_results(window), timeout=WAIT)
+    qtbot.waitUntil(lambda: "fixed" in window.console_model.text(), timeout=WAIT)
+    assert tree_state(window, "logic")[1] == "reloaded"
+    assert editor.problem_lines == []
+
+
+def test_syntax_error_marked_and_program_runs_on(qtbot, make_window, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "proj")
+    window = make_window(project)
+    run_and_wait(qtbot, window)
+    editor = window.open_file(project / "logic.py")
+    editor.set_text(editor.text().replace("def tick():", "def tick(:"))
+    window.actionSave.trigger()
+    qtbot.waitUntil(lambda: "rejected" in log_results(window), timeout=WAIT)
+    assert tree_state(window, "logic")[1] == "error"
+    qtbot.waitUntil(lambda: bool(editor.problem_lines), timeout=WAIT)
+    line = editor.problem_lines[0]
+    assert "def tick(:" in editor.text().splitlines()[line - 1]
+    assert editor.annotation(line)
+    # activating the log row opens the file at the error's line
+    row = log_results(window).index("rejected")
+    window._on_log_activated(window.log_model.index(row, 0))
+    assert window.editor() is editor and editor.current_line() == line
+    count = window.console_model.rowCount()
+    qtbot.waitUntil(lambda: window.console_model.rowCount() > count + 2, timeout=WAIT)
+
+
+def test_stop_restart_and_unsaved_text_kept(qtbot, make_window, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "proj")
+    window = make_window(project)
+    run_and_wait(qtbot, window)
+    editor = window.open_file(project / "logic.py")
+    editor.set_text(editor.text() + "\n# unsaved note\n")
+    window.actionStop.trigger()
+    qtbot.waitUntil(lambda: not window.state.running, timeout=WAIT)
+    assert "stopped" in log_results(window)
+    assert window.status_run.text().startswith("○")
+    assert tree_state(window, "logic")[1] == ""
+    assert editor.is_modified and "# unsaved note" in editor.text()
+    window.actionRestart.trigger()
+    qtbot.waitUntil(lambda: window.state.running, timeout=WAIT)
+    qtbot.waitUntil(lambda: log_results(window).count("started") == 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: tree_state(window, "logic")[1] == "unchanged", timeout=WAIT)
+    window.actionRestart.trigger()
+    qtbot.waitUntil(lambda: log_results(window).count("started") == 3, timeout=WAIT)
+    assert window.editor() is editor
+    assert editor.is_modified and "# unsaved note" in editor.text()
+
+
+CRASHING_MAIN = """\
+import sys
+import time
+
+import logic
+
+for _ in range(3):
+    logic.tick()
+    time.sleep(0.05)
+print("going down", file=sys.stderr, flush=True)
+sys.exit(3)
+"""
+
+
+def test_crash_reports_exit_code_and_keeps_unsaved_text(qtbot, make_window, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "proj", main=CRASHING_MAIN)
+    window = make_window(project)
+    editor = window.open_file(project / "logic.py")
+    editor.set_text(editor.text() + "\n# work in progress\n")
+    window.actionRun.trigger()
+    qtbot.waitUntil(lambda: any("code 3" in r for r in log_results(window)), timeout=WAIT)
+    assert "exited with code 3" in window.status_run.text()
+    qtbot.waitUntil(lambda: "going down" in window.console_model.text(), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: "program exited with code 3" in window.console_model.text(), timeout=WAIT
+    )
+    rows = window.console_model
+    streams = {rows.index(r).data(): rows.index(r).data(StreamRole) for r in range(rows.rowCount())}
+    assert streams["going down"] == "stderr" and streams["hello 1"] == "stdout"
+    assert rows.index(list(streams).index("going down")).data(Qt.ItemDataRole.ForegroundRole)
+    assert editor.is_modified and "# work in progress" in editor.text()
+    assert window.actionRun.isEnabled()
