@@ -30,7 +30,11 @@ ProblemHandler = Callable[[str], None]
 
 
 class IpcServer:
-    """Accepts the program's connection; the latest authenticated one is current."""
+    """Accepts the program's connection: one authenticated connection at a time.
+
+    ``accept_hello(hello)`` may refuse a hello with the right token (returns the
+    reason), e.g. one from a process that is not the program.
+    """
 
     def __init__(
         self,
@@ -39,6 +43,7 @@ class IpcServer:
         *,
         on_connect: MessageHandler | None = None,
         on_disconnect: Callable[[], None] | None = None,
+        accept_hello: Callable[[dict[str, Any]], str | None] | None = None,
         use_tcp: bool = False,
         max_frame: int = protocol.MAX_FRAME,
     ) -> None:
@@ -47,6 +52,7 @@ class IpcServer:
         self._on_problem = on_problem
         self._on_connect = on_connect
         self._on_disconnect = on_disconnect
+        self._accept_hello = accept_hello
         self._max_frame = max_frame
         self._send_lock = threading.Lock()
         self._conn: socket.socket | None = None
@@ -133,12 +139,15 @@ class IpcServer:
             ):
                 self._reject(conn, "wrong token")
                 return
+            refusal = self._accept_hello(hello) if self._accept_hello is not None else None
+            if refusal is None and self._conn is not None:
+                refusal = "the program is already connected"
+            if refusal is not None:
+                self._reject(conn, refusal)
+                return
             authenticated = True
             conn.settimeout(None)
-            old, self._conn = self._conn, conn
-            if old is not None:
-                with contextlib.suppress(OSError):
-                    old.close()
+            self._conn = conn
             if self._on_connect is not None:
                 self._on_connect(hello)
             while not self._closed:

@@ -166,6 +166,7 @@ class Session:
                     lambda text: self._emit(IpcProblem(message=text)),
                     on_connect=self._on_connect,
                     on_disconnect=self._connected.clear,
+                    accept_hello=self._check_hello,
                     use_tcp=self._use_tcp,
                 )
             self._spawn()
@@ -411,11 +412,15 @@ class Session:
 
     # -- messages from the runtime --------------------------------------------------
 
-    def _on_connect(self, hello: dict[str, Any]) -> None:
+    def _check_hello(self, hello: dict[str, Any]) -> str | None:
         proc = self._proc
         pid = hello.get("pid")
-        if proc is None or pid != proc.pid:
-            self._emit(IpcProblem(message=f"hello from pid {pid!r}, not the program"))
+        if proc is None or self._exited.is_set() or pid != proc.pid:
+            return f"hello from pid {pid!r}, which is not the program"
+        return None
+
+    def _on_connect(self, hello: dict[str, Any]) -> None:
+        pid = hello.get("pid")
         mode = hello.get("mode")
         if isinstance(mode, str):
             self.mode = mode
