@@ -102,6 +102,21 @@ def _stat(path: Path) -> tuple[int, int] | None:
     return (s.st_mtime_ns, s.st_size)
 
 
+_RACY_NS = 2_000_000_000
+
+
+def _settled(stat: tuple[int, int] | None) -> tuple[int, int] | None:
+    """``stat`` if it may stand for the content read with it, else None.
+
+    A file modified moments ago can be saved again within the same timestamp tick
+    with the same size, and (mtime, size) would not change: such a stat is not
+    remembered, so the next check reads and hashes the file (as git's "racily clean"
+    entries). Only recently saved files pay for it."""
+    if stat is None or time.time_ns() - stat[0] < _RACY_NS:
+        return None
+    return stat
+
+
 class _Loader(importlib.machinery.SourceFileLoader):
     """Loads a reloadable module from source, remembering the exact text it ran."""
 
@@ -160,9 +175,11 @@ class Engine:
         self._main_digest: str | None = None
         self._main_stat: tuple[int, int] | None = None
         self._main_reported: str | None = None
+        self._problems: list[Rejection] = []
+        """Unreadable files found by has_any_module_changed(), for the next reload."""
         self.reloads = 0
         if self.main_file is not None:
-            self._main_stat = _stat(self.main_file)
+            self._main_stat = _settled(_stat(self.main_file))
             try:
                 self._main_digest = st.source_digest(self.main_file.read_bytes())
             except OSError:
@@ -216,12 +233,12 @@ class Engine:
             old = self._tracked.get(name)
             if old is not None:  # importlib.reload() by the program: a fresh start
                 old.source, old.digest, old.table, old.lines = text, table.digest, table, lines
-                old.stat, old.candidate = _stat(path), None
+                old.stat, old.candidate = _settled(_stat(path)), None
                 return
             self._order += 1
             self._tracked[name] = Tracked(
                 name, module, path.resolve(), text, table.digest, table, self._order,
-                lines, stat=_stat(path),
+                lines, stat=_settled(_stat(path)),
             )
             linecache.cache[str(path)] = (len(text), None, lines, str(path))
         self._notify("modules", {"modules": self.module_infos()})
@@ -253,7 +270,8 @@ class Engine:
                 self._order += 1
                 self._tracked[name] = Tracked(
                     name, module, path.resolve(), text, st.source_digest(data),
-                    table.without_nodes(), self._order, text.splitlines(True), stat=_stat(path),
+                    table.without_nodes(), self._order, text.splitlines(True),
+                    stat=_settled(_stat(path)),
                 )
             found = True
         if found:
@@ -365,18 +383,18 @@ class Engine:
                     ))
                 continue
             if tracked.candidate is None and st.source_digest(data) == tracked.digest:
-                tracked.stat = now
+                tracked.stat = _settled(now)
                 continue
-            self._set_candidate(tracked, data, now, None)
+            self._set_candidate(tracked, data, _settled(now), None)
         return problems
 
     def _check_main(self) -> str | None:
         if self.main_file is None or self._main_digest is None:
             return None
         now = _stat(self.main_file)
-        if now == self._main_stat:
+        if now == self._main_stat and now is not None:
             return None
-        self._main_stat = now
+        self._main_stat = _settled(now)
         try:
             digest = st.source_digest(self.main_file.read_bytes())
         except OSError:
@@ -394,8 +412,9 @@ class Engine:
         with self._lock:
             if not self.controlled:
                 self.adopt_loaded_modules()
-                if self._scan():
-                    return True
+                self._problems.extend(self._scan())
+                if self._problems:
+                    return True  # to be reported by the next perform_code_reload()
             return any(t.candidate and not t.candidate.reported for t in self._tracked.values())
 
     # ------------------------------------------------------------------ reload
@@ -422,7 +441,8 @@ class Engine:
         result = ReloadResult()
         if not self.controlled:
             self.adopt_loaded_modules()
-            result.rejected.extend(self._scan())
+            result.rejected.extend(self._problems + self._scan())
+            self._problems = []
         restart = self._check_main()
         if restart:
             result.restart_needed.append(restart)
@@ -478,7 +498,7 @@ class Engine:
                       for s in new_table.statements),
                 new_table.digest,
             )
-            tracked.stat = candidate.stat if candidate.stat is not None else _stat(tracked.path)
+            tracked.stat = candidate.stat  # None: hash the file at the next check
             tracked.candidate = None
             tracked.version += 1
             tracked.state = "reloaded"
