@@ -85,7 +85,15 @@ class ModuleTable:
     digest: str
 
     def by_key(self) -> dict[tuple[str, ...], Statement]:
-        return keyed(self.statements)
+        """Statements by key (computed once per table)."""
+        cached = self.__dict__.get("_by_key")
+        if cached is None:
+            cached = keyed(self.statements)
+            self.__dict__["_by_key"] = cached
+        return cached
+
+    def of_kind(self, kind: str) -> list[Statement]:
+        return [s for s in self.statements if s.kind == kind]
 
     def without_nodes(self) -> ModuleTable:
         """The same table without syntax trees, to keep in memory between reloads."""

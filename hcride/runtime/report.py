@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -92,7 +92,14 @@ class ReloadResult:
         return "applied" if self.reloaded else "empty"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """Plain JSON-ready data (shallow copies: cheaper than ``asdict``)."""
+        data = dict(self.__dict__)
+        data["rejected"] = [dict(r.__dict__, differences=list(r.differences))
+                            for r in self.rejected]
+        data["modules"] = [{k: list(v) if isinstance(v, list) else v
+                            for k, v in m.__dict__.items()} for m in self.modules]
+        for name in ("reloaded", "restart_needed", "handler_errors"):
+            data[name] = list(data[name])
         data["status"] = self.status
         return data
 
