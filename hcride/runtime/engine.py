@@ -28,7 +28,7 @@ from typing import Any
 
 from hcride.analysis import statements as st
 from hcride.analysis.diff import type_changes
-from hcride.analysis.incremental import update_table
+from hcride.analysis.incremental import Update, update_table
 from hcride.analysis.statements import ModuleTable, Statement
 from hcride.runtime import handlers
 from hcride.runtime.patching import (
@@ -59,6 +59,8 @@ class Candidate:
     lines: list[str] = field(default_factory=list)
     codes: dict[int, types.CodeType] = field(default_factory=dict)
     """Compiled statements of the staged version, by ``id`` of the statement."""
+    update: Update | None = None
+    """How the staged version's table was derived from the running one."""
 
 
 @dataclass
@@ -544,6 +546,7 @@ class Engine:
                 update = update_table(tracked.table, tracked.lines, candidate.text,
                                       candidate.lines, candidate.digest, path)
                 flags = _future_flags(update.table)
+                candidate.update = update
                 for stmt in update.fresh:
                     candidate.codes[id(stmt)] = _compile(stmt, path, flags)
             except SyntaxError as exc:
@@ -600,9 +603,40 @@ class Engine:
 
         report = ModuleReport(tracked.name, filename, tracked.version + 1)
         status: dict[str, str] = {}
-        old_keyed = old.by_key()
-        for key, stmt in new.by_key().items():
-            before = old_keyed.get(key)
+        update = tracked.candidate.update if tracked.candidate else None
+        if update is None or update.table is not new:
+            update = Update(new, new.statements, 0, len(old.statements), 0)
+        fresh_ids = {id(s): k for k, s in st.keyed(update.fresh).items()}
+        old_region = st.keyed(old.statements[update.first : update.stop])
+        # Statements outside the changed lines are the running version's own: only
+        # imports, Final constants and globals the module lost need running, and
+        # definitions that moved get their line numbers corrected.
+        unchanged_assigns = [s for s in new.of_kind(st.ASSIGN) if id(s) not in fresh_ids]
+        lost_assigns = [s for s in unchanged_assigns if not all(n in ns for n in s.names)]
+        work = [
+            *update.fresh,
+            *(s for s in new.of_kind(st.IMPORT) if id(s) not in fresh_ids),
+            *(s for s in new.of_kind(st.FINAL) if id(s) not in fresh_ids),
+            *lost_assigns,
+        ]
+        work.sort(key=lambda s: s.lineno)
+        lost = set(map(id, lost_assigns))
+        report.preserved.extend(
+            n for s in unchanged_assigns if id(s) not in lost for n in s.names
+        )
+        status.update((n, "preserved") for n in report.preserved)
+        if update.delta:
+            for stmt in update.moved:
+                if stmt.kind in (st.DEF, st.CLASS) and stmt.names[0] in ns:
+                    self._shift_by(ns[stmt.names[0]], stmt, update.delta, filename, undo)
+        for stmt in work:
+            key = fresh_ids.get(id(stmt))
+            if key is None:
+                before: Statement | None = stmt  # unchanged
+            else:
+                before = old_region.get(key)
+                if before is None and len(key) == len(stmt.key):  # moved from elsewhere
+                    before = old.by_key().get(key)
             same = before is not None and before.text == stmt.text
             kind = stmt.kind
             if kind in (st.DEF, st.CLASS):
@@ -659,10 +693,12 @@ class Engine:
                 undo.set_item(ns, "__doc__", value)
             elif kind == st.OTHER and not same:
                 report.skipped.append(stmt.text.strip().splitlines()[0][:80])
-        still_bound = st.bound_names(new.statements)
+        replaced = old.statements[update.first : update.stop]
+        maybe_gone = [s for s in replaced if s.kind in (st.DEF, st.CLASS)]
+        still_bound = st.bound_names(new.statements) if maybe_gone else set()
         gone: set[str] = set()
-        for stmt in old.statements:
-            if stmt.kind in (st.DEF, st.CLASS) and stmt.names[0] not in still_bound:
+        for stmt in maybe_gone:
+            if stmt.names[0] not in still_bound:
                 name = stmt.names[0]
                 if name in ns:
                     undo.del_item(ns, name)
@@ -681,7 +717,10 @@ class Engine:
     def _shift(live: Any, before: Statement, stmt: Statement, filename: str,
                undo: UndoLog) -> None:
         """An unchanged def or class that moved: keep its tracebacks accurate."""
-        delta = stmt.lineno - before.lineno
+        Engine._shift_by(live, stmt, stmt.lineno - before.lineno, filename, undo)
+
+    @staticmethod
+    def _shift_by(live: Any, stmt: Statement, delta: int, filename: str, undo: UndoLog) -> None:
         if not delta:
             return
         if stmt.kind == st.DEF:
