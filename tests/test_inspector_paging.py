@@ -1,0 +1,170 @@
+"""The variables pane's data, read from a real running program."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers_session import Recorder, make_session, wait_loaded, write
+
+from hcride.runtime import inspector
+
+STATE = """
+import time
+
+big = list(range(10_000_000))
+table = {"a": [1, 2, {"deep": "yes"}], 7: "seven", (1, 2): "tuple key"}
+tags = {"x"}
+text = "y" * 5000
+
+
+class Bad:
+    def __repr__(self):
+        raise ValueError("no repr for you")
+
+
+class Slow:
+    def __repr__(self):
+        time.sleep(30)
+        return "slow"
+
+
+class Point:
+    __slots__ = ("x", "y")
+
+    def __init__(self):
+        self.x = 1
+        self.y = 2
+
+
+class Box:
+    def __init__(self):
+        self.items = [1, 2, 3]
+
+    @property
+    def explode(self):
+        raise RuntimeError("properties are never called")
+
+
+bad = Bad()
+slow = Slow()
+point = Point()
+box = Box()
+"""
+
+
+def test_inspect_live_program(tmp_path: Path) -> None:
+    write(tmp_path / "state.py", STATE)
+    write(tmp_path / "main.py", "import time, state\nprint('ready', flush=True)\ntime.sleep(3600)\n")
+    rec = Recorder()
+    session = make_session(tmp_path, rec)
+    try:
+        wait_loaded(rec, "state")
+        rec.wait_output("ready")
+        ok, data, error = session.inspect_wait("modules")
+        assert ok, error
+        assert "state" in [m["name"] for m in data["modules"]]
+
+        ok, data, error = session.inspect_wait("globals", "state", timeout=60)
+        assert ok, error
+        items = {item["name"]: item for item in data["items"]}
+        assert {"big", "table", "bad", "slow", "point", "box", "Bad"} <= set(items)
+        assert all(len(item["repr"]) <= inspector.REPR_LIMIT for item in data["items"])
+        assert items["big"]["length"] == 10_000_000 and items["big"]["expandable"]
+        assert items["big"]["repr"].startswith("[0, 1, 2")
+        assert "repr failed: ValueError: no repr for you" in items["bad"]["repr"]
+        assert "timed out" in items["slow"]["repr"]
+        assert items["Bad"]["kind"] == "class"
+        assert items["text"]["repr"].endswith("...")
+
+        ok, page, error = session.inspect_wait(
+            "children", "state", path=["big"], offset=9_999_900, limit=100
+        )
+        assert ok, error
+        assert page["total"] == 10_000_000 and len(page["items"]) == 100
+        assert page["items"][0]["key"] == "i:9999900" and page["items"][-1]["repr"] == "9999999"
+
+        ok, page, error = session.inspect_wait("children", "state", path=["table"])
+        assert ok, error
+        keys = {item["name"]: item["key"] for item in page["items"]}
+        assert set(keys) == {"['a']", "[7]", "[(1, 2)]"}
+        ok, inner, error = session.inspect_wait(
+            "children", "state", path=["table", keys["['a']"], "i:2"]
+        )
+        assert ok, error
+        assert inner["items"][0]["name"] == "['deep']" and inner["items"][0]["repr"] == "'yes'"
+        ok, inner, error = session.inspect_wait("children", "state", path=["table", keys["[(1, 2)]"]])
+        assert ok and inner["total"] == 0, error  # a str has no children
+
+        ok, attrs, error = session.inspect_wait("children", "state", path=["point"])
+        assert ok, error
+        assert [(i["name"], i["repr"]) for i in attrs["items"]] == [(".x", "1"), (".y", "2")]
+        ok, attrs, error = session.inspect_wait("children", "state", path=["box"])
+        assert ok, error
+        assert [i["name"] for i in attrs["items"]] == [".items"]
+
+        ok, _, error = session.inspect_wait("children", "state", path=["nope"])
+        assert not ok and "nope" in (error or "")
+        ok, _, error = session.inspect_wait("globals", "no_such_module")
+        assert not ok and error
+
+        # The program was only read: it still runs, its list is whole.
+        ok, data, error = session.inspect_wait("globals", "state", timeout=60)
+        assert ok and session.running
+        assert {i["name"]: i for i in data["items"]}["big"]["length"] == 10_000_000
+    finally:
+        session.close()
+
+
+class _FakeEngine:
+    def __init__(self, module: object) -> None:
+        self.module = module
+
+    def module_infos(self) -> list[dict]:
+        return []
+
+    def get_module(self, name: str) -> object:
+        return self.module if name == "m" else None
+
+    def name_status(self, name: str) -> dict[str, str]:
+        return {"a": "preserved"}
+
+
+def test_handle_in_process_paging_and_status() -> None:
+    import types
+
+    module = types.ModuleType("m")
+    module.a = list(range(250))  # type: ignore[attr-defined]
+    module.s = frozenset(range(5))  # type: ignore[attr-defined]
+    engine = _FakeEngine(module)
+    data = inspector.handle(engine, {"what": "globals", "module": "m"})
+    assert [(i["name"], i["status"]) for i in data["items"]] == [("a", "preserved"), ("s", None)]
+    pages = [
+        inspector.handle(
+            engine, {"what": "children", "module": "m", "path": ["a"], "offset": o, "limit": 100}
+        )
+        for o in (0, 100, 200)
+    ]
+    assert [len(p["items"]) for p in pages] == [100, 100, 50]
+    page = inspector.handle(engine, {"what": "children", "module": "m", "path": ["s"]})
+    assert sorted(int(i["repr"]) for i in page["items"]) == list(range(5))
+    for bad in (
+        {"what": "children", "module": "m", "path": []},
+        {"what": "children", "module": "m", "path": ["a", "zz"]},
+        {"what": "children", "module": "m", "path": ["a", "i:999"]},
+        {"what": "globals", "module": "m", "offset": -1},
+        {"what": "teleport", "module": "m"},
+    ):
+        try:
+            inspector.handle(engine, bad)
+        except inspector.InspectError:
+            continue
+        raise AssertionError(f"accepted {bad}")
+
+
+def test_bounded_repr_is_bounded() -> None:
+    nested = [[list(range(1000))] * 1000] * 1000
+    assert len(inspector.bounded_repr(nested)) <= inspector.REPR_LIMIT
+    assert inspector.bounded_repr((1,)) == "(1,)"
+    assert inspector.bounded_repr({1: "a"}) == "{1: 'a'}"
+    assert inspector.bounded_repr(set()) == "set()"
+    assert len(inspector.bounded_repr(10**10000)) <= inspector.REPR_LIMIT
