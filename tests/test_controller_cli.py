@@ -1,0 +1,82 @@
+"""``hcride run --watch`` in a real terminal-less process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from helpers_session import TIMEOUT, wait_until, write
+
+from hcride.controller.interpreter import hcride_root
+
+MAIN = """
+import sys, time, logic
+print("ready", flush=True)
+while logic.value() != "done":
+    time.sleep(0.05)
+print("bye", flush=True)
+sys.exit(7)
+"""
+LOGIC = 'class Ball:\n    x: int\n\ndef value():\n    return "v1"\n'
+
+
+def _run(tmp_path: Path, *options: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONPATH=str(hcride_root()), PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "hcride", "run", "--watch", *options, str(tmp_path / "main.py")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+    )  # fmt: skip
+
+
+def test_run_watch_prints_lines_and_returns_the_exit_code(tmp_path: Path) -> None:
+    write(tmp_path / "logic.py", LOGIC)
+    write(tmp_path / "main.py", MAIN)
+    events = tmp_path / "events.jsonl"
+    proc = _run(tmp_path, "--events", str(events))
+    try:
+        wait_until(lambda: events.exists() and "program_connected" in events.read_text())
+        wait_until(lambda: '"logic"' in events.read_text(), what="logic loaded")
+        write(tmp_path / "logic.py", LOGIC.replace("    x: int\n", "    x: int\n    speed: int\n"))
+        wait_until(lambda: "build_rejected" in events.read_text(), what="rejection")
+        time.sleep(0.2)
+        write(tmp_path / "logic.py", LOGIC.replace("v1", "done"))
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 7, err
+    assert "ready" in out and "bye" in out
+    assert "hcride: build 1: rejected logic: class Ball: field 'speed' added" in err
+    assert "hcride: reloaded logic v2 (1 patched, 0 initialized, 0 preserved)" in err
+    kinds = [json.loads(line)["event"] for line in events.read_text().splitlines()]
+    for kind in ("program_started", "build_rejected", "build_ready", "reload_applied",
+                 "program_exited"):  # fmt: skip
+        assert kind in kinds
+
+
+def test_run_watch_events_on_stdout_carry_the_output(tmp_path: Path) -> None:
+    write(tmp_path / "logic.py", LOGIC)
+    write(tmp_path / "main.py", MAIN.replace('print("ready", flush=True)', 'print(input())'))
+    proc = _run(tmp_path, "--events", "-")
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write("hello there\n")
+        proc.stdin.flush()
+        time.sleep(1.0)
+        write(tmp_path / "logic.py", LOGIC.replace("v1", "done"))
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 7, err
+    records = [json.loads(line) for line in out.splitlines()]
+    text = "".join(r["text"] for r in records if r["event"] == "output" and r["stream"] == "stdout")
+    assert text == "hello there\nbye\n"
+    assert records[-1]["event"] == "program_exited" and records[-1]["returncode"] == 7
