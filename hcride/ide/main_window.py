@@ -139,8 +139,8 @@ class MainWindow(QMainWindow):
         self.module_tree.setUniformRowHeights(True)
         self.module_tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.module_tree.header().setStretchLastSection(False)
-        self.module_tree.header().resizeSection(1, 44)
-        self.module_tree.header().resizeSection(2, 104)
+        self.module_tree.header().resizeSection(1, 58)
+        self.module_tree.header().resizeSection(2, 112)
         self.module_tree.doubleClicked.connect(self._on_tree_activated)
         self.module_tree.clicked.connect(self._on_tree_clicked)
         self.tree_dock = self._dock(
@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         header.resizeSection(3, 80)
         self.reload_log.activated.connect(self._on_log_activated)
         self.reload_log.doubleClicked.connect(self._on_log_activated)
+        self.reload_log.expanded.connect(self._span_details)
         self.log_model.rowsInserted.connect(lambda *_: self.reload_log.scrollToBottom())
         self.log_dock = self._dock(
             "Reload Log", "reloadLogDock", self.reload_log, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -180,7 +181,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.console_dock, self.log_dock, Qt.Orientation.Horizontal)
         self.resize(1280, 820)
         self.resizeDocks(
-            [self.tree_dock, self.variables_dock], [230, 330], Qt.Orientation.Horizontal
+            [self.tree_dock, self.variables_dock], [300, 460], Qt.Orientation.Horizontal
         )
         self.resizeDocks([self.console_dock], [250], Qt.Orientation.Vertical)
 
@@ -501,6 +502,23 @@ class MainWindow(QMainWindow):
         path = index.data(PathRole)
         if path and Path(path).is_file():
             self.open_file(Path(path))
+
+    def _span_details(self, index: QModelIndex) -> None:
+        """Detail rows are one line of text: let them use the whole width."""
+        for row in range(self.log_model.rowCount(index)):
+            self.reload_log.setFirstColumnSpanned(row, index, True)
+
+    def expand_log(self) -> None:
+        """Expand every reload log row and its details."""
+        stack = [QModelIndex()]
+        while stack:
+            parent = stack.pop()
+            for row in range(self.log_model.rowCount(parent)):
+                child = self.log_model.index(row, 0, parent)
+                if self.log_model.hasChildren(child):
+                    self.reload_log.expand(child)
+                    self._span_details(child)
+                    stack.append(child)
 
     def _on_log_activated(self, index: QModelIndex) -> None:
         index = index.siblingAtColumn(0)
