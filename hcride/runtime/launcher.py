@@ -93,7 +93,6 @@ def run_script(script: Path, argv: list[str]) -> int:
     import __main__
 
     source = script.read_bytes()
-    code = compile(source, str(script), "exec", dont_inherit=True)
     sys.argv[:] = [str(script), *argv]
     sys.path[0] = str(script.parent)
     main_globals = __main__.__dict__
@@ -109,6 +108,7 @@ def run_script(script: Path, argv: list[str]) -> int:
         __doc__=None,
     )
     try:
+        code = compile(source, str(script), "exec", dont_inherit=True)
         exec(code, main_globals)  # noqa: S102 - this is running the user's program
     except SystemExit:
         raise
@@ -119,6 +119,7 @@ def run_script(script: Path, argv: list[str]) -> int:
         # Hide this launcher's frame: the user sees their program's traceback.
         if tb is not None and tb.tb_frame.f_code is run_script.__code__:
             tb = tb.tb_next
+            exc.__traceback__ = tb  # the default hook prints the exception's own traceback
         sys.excepthook(type(exc), exc, tb)  # type: ignore[arg-type]
         del traceback
         return 1
