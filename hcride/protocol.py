@@ -69,7 +69,7 @@ def decode_body(body: bytes, allowed: frozenset[str]) -> dict[str, Any]:
     """Parse and validate a frame's body; raise ``ProtocolError`` with a clear reason."""
     try:
         msg = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError too
         raise ProtocolError(f"frame is not UTF-8 JSON: {exc}") from None
     if not isinstance(msg, dict):
         raise ProtocolError("frame is not a JSON object")
