@@ -185,8 +185,11 @@ class VariablesModel(QAbstractItemModel):
         old = node.children
         parent = self.index_of(node)
         node.total = total if total is not None else len(fresh)
-        if [c.key for c in old] == [c.key for c in fresh]:
-            for row, (cur, new) in enumerate(zip(old, fresh, strict=True)):
+        paged = node is not self.root and len(old) > len(fresh)
+        if [c.key for c in old[: len(fresh)]] == [c.key for c in fresh] and (
+            paged or len(old) == len(fresh)
+        ):
+            for row, (cur, new) in enumerate(zip(old[: len(fresh)], fresh, strict=True)):
                 was = cur.changed
                 cur.changed = bool(cur.value != new.value or cur.type != new.type)
                 cur.value, cur.type, cur.size = new.value, new.type, new.size
