@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass
 
 from hcride.analysis.shapes import diff_shapes
@@ -42,8 +44,41 @@ def type_changes(module: str, old: ModuleTable, new: ModuleTable) -> list[TypeCh
             continue
         differences = diff_shapes(before.shape, stmt.shape)
         if differences:
-            found.append(TypeChange(module, name, tuple(differences), stmt.lineno))
+            found.append(
+                TypeChange(module, name, tuple(differences), difference_line(stmt, differences[0]))
+            )
     return found
+
+
+def class_line(stmt: Statement) -> int:
+    """The line of the ``class`` keyword (a statement's first line is its first decorator)."""
+    for index, line in enumerate(stmt.text.splitlines()):
+        if line.lstrip().startswith("class "):
+            return stmt.lineno + index
+    return stmt.lineno
+
+
+def difference_line(stmt: Statement, difference: str) -> int:
+    """The line in the new version a shape difference points at: the added or changed
+    field, member or ``self.`` assignment; else the ``class`` line."""
+    if difference.startswith("decorator"):
+        return stmt.lineno
+    match = re.search(r"'([^']+)'", difference)
+    if not match:
+        return class_line(stmt)
+    name = match.group(1)
+    offset = stmt.body_offset
+    if name.startswith("self."):
+        for member in stmt.body:
+            if member.names == ("__init__",):
+                for index, line in enumerate(member.text.splitlines()):
+                    if re.search(rf"\b{re.escape(name)}\b", line):
+                        return member.lineno + offset + index
+        return class_line(stmt)
+    for member in stmt.body:
+        if name in member.names:
+            return member.lineno + offset
+    return class_line(stmt)
 
 
 def changed_statements(old: ModuleTable, new: ModuleTable) -> list[Statement]:
@@ -56,3 +91,30 @@ def removed_statements(old: ModuleTable, new: ModuleTable) -> list[Statement]:
     """Statements of ``old`` with no statement of the same key in ``new``."""
     after = new.by_key()
     return [s for k, s in old.by_key().items() if k not in after]
+
+
+def decorators(stmt: Statement) -> tuple[str, ...] | None:
+    """The decorators of a ``def`` or ``class`` statement, as normalized source text;
+    None if its text cannot be parsed on its own."""
+    node = stmt.node
+    if node is None:
+        text = stmt.text
+        if text[:1] in (" ", "\t"):  # a class member: parse it inside a block
+            text = "if 1:\n" + text
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return None
+        node = tree.body[0]
+        if isinstance(node, ast.If):
+            node = node.body[0]
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return None
+    return tuple(ast.unparse(d) for d in node.decorator_list)
+
+
+def decorators_changed(old: Statement, new: Statement) -> bool:
+    """True when a definition's decorators differ between two versions: its live
+    object cannot be patched in place and must be replaced by the new one."""
+    before, after = decorators(old), decorators(new)
+    return before is None or after is None or before != after
