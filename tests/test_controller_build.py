@@ -93,7 +93,9 @@ def test_builder_rejects_then_accepts_and_prunes(
     monkeypatch.setattr(build_module, "KEEP_BUILDS", 3)
     write(tmp_path / "main.py", "import pkg.logic\n")
     write(tmp_path / "pkg" / "__init__.py", "")
-    logic = write(tmp_path / "pkg" / "logic.py", "class Ball:\n    x: int\n\ndef f():\n    return 1\n")
+    logic = write(
+        tmp_path / "pkg" / "logic.py", "class Ball:\n    x: int\n\ndef f():\n    return 1\n"
+    )
     events: list[ev.Event] = []
     sent: list[dict] = []
     builder = Builder(tmp_path, tmp_path / "main.py", events.append, sent.append)

@@ -54,7 +54,7 @@ box = Box()
 
 def test_inspect_live_program(tmp_path: Path) -> None:
     write(tmp_path / "state.py", STATE)
-    write(tmp_path / "main.py", "import time, state\nprint('ready', flush=True)\ntime.sleep(3600)\n")
+    write(tmp_path / "main.py", "import time, state\nprint('ready', flush=True)\ntime.sleep(99)\n")
     rec = Recorder()
     session = make_session(tmp_path, rec)
     try:
@@ -92,7 +92,8 @@ def test_inspect_live_program(tmp_path: Path) -> None:
         )
         assert ok, error
         assert inner["items"][0]["name"] == "['deep']" and inner["items"][0]["repr"] == "'yes'"
-        ok, inner, error = session.inspect_wait("children", "state", path=["table", keys["[(1, 2)]"]])
+        tuple_key = keys["[(1, 2)]"]
+        ok, inner, error = session.inspect_wait("children", "state", path=["table", tuple_key])
         assert ok and inner["total"] == 0, error  # a str has no children
 
         ok, attrs, error = session.inspect_wait("children", "state", path=["point"])

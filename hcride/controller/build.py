@@ -187,7 +187,8 @@ class Builder:
         number = self._next
         self._next += 1
         outcome = BuildOutcome(number, restart_needed=restart)
-        self._emit(BuildStarted(build=number, files=tuple(str(p) for p, _ in candidates) + tuple(restart)))
+        files = tuple(str(p) for p, _ in candidates) + tuple(restart)
+        self._emit(BuildStarted(build=number, files=files))
         for file in restart:
             self._emit(RestartNeeded(file=file))
         if not candidates:

@@ -128,6 +128,9 @@ class ModulesChanged(Event):
 
     kind: ClassVar[str] = "modules_changed"
     modules: tuple[dict, ...]
+    mode: str = ""
+    """The runtime's resolved mode now (``detect`` becomes ``manual`` once the program
+    imports ``hcride.hotcodereloading``, usually after the first ModulesChanged)."""
 
 
 @dataclass(frozen=True)

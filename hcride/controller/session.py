@@ -443,7 +443,8 @@ class Session:
             if isinstance(msg.get("mode"), str):
                 self.mode = msg["mode"]
             self.builder.set_module_names(m for m in modules if isinstance(m, dict))
-            self._emit(ModulesChanged(modules=tuple(m for m in modules if isinstance(m, dict))))
+            infos = tuple(m for m in modules if isinstance(m, dict))
+            self._emit(ModulesChanged(modules=infos, mode=self.mode))
         elif kind == "result":
             data = msg.get("result")
             if not isinstance(data, dict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from hcride.controller.paths import is_ignored
+
+# watchdog warns when the recursive watch meets a folder it already watches (our own
+# .hcr/builds/N folders appear this way); harmless, and noisy in every session.
+warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
 
 _WRITES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 QUIET_S = 0.02

@@ -165,7 +165,8 @@ class Agent:
             try:
                 self._dispatch(msg)
             except Exception as exc:  # a bad field must not kill the channel
-                self.send(protocol.message("error", message=f"cannot handle {msg.get('type')}: {exc!r}"))
+                reason = f"cannot handle {msg.get('type')}: {exc!r}"
+                self.send(protocol.message("error", message=reason))
 
     def _dispatch(self, msg: dict[str, Any]) -> None:
         kind = msg["type"]
@@ -217,7 +218,9 @@ class Agent:
                 data = inspector.handle(self.engine, msg)
                 reply = protocol.message("reply", id=request_id, ok=True, data=data, error=None)
             except inspector.InspectError as exc:
-                reply = protocol.message("reply", id=request_id, ok=False, data=None, error=str(exc))
+                reply = protocol.message(
+                    "reply", id=request_id, ok=False, data=None, error=str(exc)
+                )
             except Exception as exc:
                 reply = protocol.message(
                     "reply", id=request_id, ok=False, data=None, error=f"inspector failed: {exc!r}"
