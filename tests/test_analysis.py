@@ -326,3 +326,16 @@ def test_type_changes_of_a_module() -> None:
     assert changes[0].to_dict()["differences"] == [
         "field 'x' annotation changed from 'int' to 'str'"
     ]
+
+
+def test_decorators_changed() -> None:
+    from hcride.analysis.diff import decorators, decorators_changed
+
+    old = table("@a\n@b(1)\ndef f():\n    pass\n\n\nclass C:\n    @staticmethod\n"
+                "    def m():\n        pass\n").without_nodes()
+    new = table("@a\n@b( 1 )\ndef f():\n    return 1\n\n\nclass C:\n    @classmethod\n"
+                "    def m(cls):\n        pass\n")
+    assert decorators(old.statements[0]) == ("a", "b(1)")  # parsed from text
+    assert not decorators_changed(old.statements[0], new.statements[0])  # layout only
+    assert decorators_changed(old.statements[1].body[0], new.statements[1].body[0])
+    assert decorators(old.statements[1].body[0]) == ("staticmethod",)

@@ -121,3 +121,31 @@ def test_unchanged_function_that_moved_keeps_accurate_tracebacks(start) -> None:
         except ValueError as exc:
             _result = traceback.extract_tb(exc.__traceback__)[-1].lineno
     """) == 5
+
+
+def test_decorator_added_changed_and_removed(start) -> None:
+    deco = (
+        "import functools\n\n\n"
+        "def tag(label):\n"
+        "    def deco(func):\n"
+        "        @functools.wraps(func)\n"
+        "        def wrapper(*args):\n"
+        "            return label + ':' + func(*args)\n"
+        "        return wrapper\n"
+        "    return deco\n\n\n"
+    )
+    plain = deco + "def f():\n    return 'v1'\n\n\nclass K:\n    def m(self):\n        return 'm1'\n"
+    prog = start({"logic.py": plain}, "import logic\nfrom logic import f\nk = logic.K()")
+    prog.write("logic.py", plain.replace("def f():", "@tag('a')\ndef f():")
+               .replace("    def m(self):", "    @tag('a')\n    def m(self):")
+               .replace("v1", "v2").replace("m1", "m2"))
+    assert prog.reload()["ok"]
+    assert prog.eval("[logic.f(), k.m(), f()]") == ["a:v2", "a:m2", "v2"]
+    prog.write("logic.py", plain.replace("def f():", "@tag('b')\ndef f():")
+               .replace("    def m(self):", "    @tag('b')\n    def m(self):")
+               .replace("v1", "v3").replace("m1", "m3"))
+    assert prog.reload()["ok"]
+    assert prog.eval("[logic.f(), k.m()]") == ["b:v3", "b:m3"]
+    prog.write("logic.py", plain.replace("v1", "v4").replace("m1", "m4"))
+    assert prog.reload()["ok"]
+    assert prog.eval("[logic.f(), k.m(), f()]") == ["v4", "m4", "v4"]

@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from hcride.analysis import statements as st
-from hcride.analysis.diff import type_changes
+from hcride.analysis.diff import decorators_changed, type_changes
 from hcride.analysis.incremental import Update, update_table
 from hcride.analysis.statements import ModuleTable, Statement
 from hcride.runtime import handlers
 from hcride.runtime.patching import (
     MISSING,
     UndoLog,
+    adopt_references,
     patch_function,
     patch_member,
     rebind_class_cell,
@@ -652,7 +653,12 @@ class Engine:
                     report.added.append(name)
                     status[name] = "added"
                 elif kind == st.DEF:
-                    if not patch_function(live, value, filename, undo):
+                    # Existing references run the new body; a changed decorator
+                    # needs the new object under the name as well.
+                    if not patch_function(live, value, filename, undo) or (
+                        before is not None and decorators_changed(before, stmt)
+                    ):
+                        adopt_references(live, value, filename, undo)
                         undo.set_item(ns, name, value)
                     report.patched.append(name)
                     status[name] = "patched"
@@ -773,10 +779,17 @@ class Engine:
                         continue
                     if value is MISSING:
                         continue
-                    if have is not MISSING and patch_member(have, value, filename, undo):
+                    if (
+                        have is not MISSING
+                        and patch_member(have, value, filename, undo)
+                        and not (prior is not None and decorators_changed(prior, member))
+                    ):
                         report.patched.append(qual)
                     else:
-                        undo.set_attr(live, name, rebind_class_cell(value, new_cls, live))
+                        value = rebind_class_cell(value, new_cls, live)
+                        if have is not MISSING:
+                            adopt_references(have, value, filename, undo)
+                        undo.set_attr(live, name, value)
                         (report.added if have is MISSING else report.patched).append(qual)
                 elif member.kind == st.CLASS:
                     if same or value is MISSING:

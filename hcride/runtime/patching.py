@@ -8,6 +8,7 @@ runs the new code on its next call. Frames already running keep their own code.
 from __future__ import annotations
 
 import types
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -94,13 +95,26 @@ def source_function(obj: Any, filename: str) -> types.FunctionType | None:
 
 def patch_function(old: Any, new: Any, filename: str, undo: UndoLog) -> bool:
     """Give ``old``'s source function the code of ``new``'s. False if not possible
-    (no source function on one side, or a different closure layout)."""
+    (no source function on one side, or a different closure layout).
+
+    Functions ``old``'s replaced (``adopt_references``) are patched as well."""
     target = source_function(old, filename)
     donor = source_function(new, filename)
     if target is None or donor is None:
         return False
     if target.__code__.co_freevars != donor.__code__.co_freevars:
         return False
+    for ref in [weakref.ref(target), *_replaced.get(target, [])]:
+        func = ref()
+        if func is not None and func.__code__.co_freevars == donor.__code__.co_freevars:
+            _patch_one(func, donor, undo)
+    clear = getattr(old, "cache_clear", None)
+    if callable(clear):  # functools.lru_cache: results of the old code are stale
+        clear()
+    return True
+
+
+def _patch_one(target: types.FunctionType, donor: types.FunctionType, undo: UndoLog) -> None:
     saved = {name: getattr(target, name) for name in _FUNCTION_FIELDS}
     saved_dict = dict(target.__dict__)
 
@@ -116,10 +130,32 @@ def patch_function(old: Any, new: Any, filename: str, undo: UndoLog) -> bool:
     for key, value in donor.__dict__.items():
         if key != "__wrapped__":
             target.__dict__[key] = value
-    clear = getattr(old, "cache_clear", None)
-    if callable(clear):  # functools.lru_cache: results of the old code are stale
-        clear()
-    return True
+
+
+_replaced: weakref.WeakKeyDictionary[types.FunctionType, list[weakref.ref]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Source function -> the older functions it replaced under its name."""
+
+
+def adopt_references(old: Any, new: Any, filename: str, undo: UndoLog) -> None:
+    """``new`` replaces ``old`` under its name (its decorators changed, so ``old``
+    could not simply be patched): later patches of ``new`` reach the references to
+    ``old`` that already exist, as they would have had ``old`` stayed."""
+    target = source_function(old, filename)
+    donor = source_function(new, filename)
+    if target is None or donor is None or target is donor:
+        return
+    previous = _replaced.get(donor)
+    _replaced[donor] = [weakref.ref(target), *_replaced.get(target, [])]
+
+    def undo_adopt() -> None:
+        if previous is None:
+            _replaced.pop(donor, None)
+        else:
+            _replaced[donor] = previous
+
+    undo.on_undo(undo_adopt)
 
 
 def patch_member(old: Any, new: Any, filename: str, undo: UndoLog) -> bool:
