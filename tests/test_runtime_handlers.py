@@ -123,3 +123,28 @@ def main_after():
     prog.write("first.py", module("first", "v2"))
     assert prog.reload()["ok"]
     assert prog.eval("calls") == [True]
+
+
+def test_handlers_new_in_this_version(start) -> None:
+    """A new after handler is new code: it runs after the reload that added it; a new
+    before handler is not current code yet: it runs from the next reload on."""
+    src = "import journal\n"
+    prog = start({"journal.py": JOURNAL, "first.py": src}, "import journal, first")
+    prog.write("first.py", src + """
+from hcride import hotcodereloading as hcr
+
+
+@hcr.before_code_reload
+def new_before():
+    journal.log.append("new before")
+
+
+@hcr.after_code_reload
+def new_after():
+    journal.log.append("new after")
+""")
+    assert prog.reload()["ok"]
+    assert prog.eval("journal.log") == ["new after"]
+    prog.write("first.py", (prog.root / "first.py").read_text() + "\nx = 1\n")
+    assert prog.reload()["ok"]
+    assert prog.eval("journal.log") == ["new after", "new before", "new after"]
