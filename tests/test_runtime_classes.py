@@ -179,3 +179,23 @@ def test_nested_class_methods_patched(start) -> None:
     prog.write("logic.py", src.replace("old inner", "new inner"))
     assert prog.reload()["ok"]
     assert prog.eval("[inner.value(), logic.Outer.Inner is Inner]") == ["new inner", True]
+
+
+def test_property_with_setter_patched(start) -> None:
+    src = (
+        "class Box:\n"
+        "    def __init__(self):\n"
+        "        self._v = 0\n\n"
+        "    @property\n"
+        "    def v(self):\n"
+        "        return ('get1', self._v)\n\n"
+        "    @v.setter\n"
+        "    def v(self, value):\n"
+        "        self._v = value + 1\n"
+    )
+    prog = start({"logic.py": src}, "import logic\nbox = logic.Box()")
+    prog.write("logic.py", src.replace("get1", "get2").replace("value + 1", "value + 100"))
+    result = prog.reload()
+    assert result["ok"], result
+    prog.exec("box.v = 1")
+    assert prog.eval("box.v") == ["get2", 101]
