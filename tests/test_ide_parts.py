@@ -11,16 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QModelIndex, QSettings, Qt
 
 from hcride.controller import events as ev
 from hcride.ide import MainWindow
 from hcride.ide.atomic import atomic_write
-from hcride.ide.models.console import ConsoleModel
-from hcride.ide.models.variables import PAGE, VariablesModel
+from hcride.ide.models.console import ConsoleModel, StreamRole
+from hcride.ide.models.variables import CHUNK, PAGE, VariablesModel, ranges
 from hcride.ide.theme import bgr, load_theme
 
 pytestmark = pytest.mark.gui
+ROOT = QModelIndex()
 
 
 @pytest.fixture
@@ -69,13 +70,36 @@ def test_console_bounded_and_throttled(qtbot) -> None:
     model.append("stderr", "partial")
     model.append("stderr", " line\n")
     qtbot.waitUntil(lambda: model.index(model.rowCount() - 1).data() == "partial line")
+    assert model.index(model.rowCount() - 1).data(StreamRole) == "stderr"
 
 
-def test_variables_page_by_page(qtbot) -> None:
-    model = VariablesModel(load_theme("light"))
-    calls: list[dict[str, Any]] = []
-    big = 1_000_000
+def test_console_flood_skips_the_middle_with_a_marker(qtbot) -> None:
+    model = ConsoleModel(load_theme("light"), max_lines=10_000, flush_lines=100)
+    model.append("stdout", "first\n")
+    model.flush()
+    # 3 chunks of 50 lines, one line split across two chunks
+    chunk = "".join(f"n{i}\n" for i in range(50))
+    model.append("stdout", chunk + "spl")
+    model.append("stdout", "it\n" + chunk)
+    model.append("stdout", chunk)
+    model.flush()
+    rows = [model.index(r).data() for r in range(model.rowCount())]
+    assert rows[0] == "first"
+    assert rows[1] == "… 51 lines skipped …"
+    assert model.index(1).data(StreamRole) == "system"
+    assert rows[-1] == "n49" and len(rows) == 2 + 100
+    assert model.skipped == 51
+    # a prompt without a newline is shown by flush_partial, in order
+    model.append("stdout", "name? ")
+    model.append_line("system", "note")
+    model.flush()
+    assert [model.index(r).data() for r in (-2 + model.rowCount(), model.rowCount() - 1)] == [
+        "name? ",
+        "note",
+    ]
 
+
+def _big_list_inspector(calls: list[dict[str, Any]], big: int) -> Any:
     def inspector(what: str, callback: Any, **kw: Any) -> None:
         calls.append({"what": what, **kw})
         if what == "globals":
@@ -84,32 +108,87 @@ def test_variables_page_by_page(qtbot) -> None:
                  "expandable": True, "length": big, "status": "preserved"},
                 {"key": "n", "name": "n", "type": "int", "repr": str(len(calls)),
                  "expandable": False, "length": None, "status": "initialized"},
+                {"key": "small", "name": "small", "type": "list", "repr": "[...]",
+                 "expandable": True, "length": 3 * PAGE},
             ]  # fmt: skip
-            callback(True, {"items": items, "total": 2}, None)
+            callback(True, {"items": items, "total": 3}, None)
         else:
+            size = big if kw["path"] == ["big"] else 3 * PAGE
             off, lim = kw["offset"], kw["limit"]
             items = [
-                {"key": str(i), "name": f"[{i}]", "type": "int", "repr": str(i)}
-                for i in range(off, min(big, off + lim))
+                {"key": i, "name": f"[{i}]", "type": "int", "repr": str(i)}
+                for i in range(off, min(size, off + lim))
             ]
-            callback(True, {"items": items, "total": big}, None)
+            callback(True, {"items": items, "total": size}, None)
 
-    model.inspector = inspector
+    return inspector
+
+
+def test_variables_page_by_page(qtbot) -> None:
+    model = VariablesModel(load_theme("light"))
+    calls: list[dict[str, Any]] = []
+    model.inspector = _big_list_inspector(calls, 1_000_000)
     model.set_module("logic")
-    assert model.rowCount() == 2
-    big_index = model.index(0, 0)
-    assert model.index(0, 3).data() == "preserved" and model.index(1, 3).data() == "initialized"
-    assert model.index(0, 1).data() == f"list [{big}]"
-    assert model.hasChildren(big_index) and model.canFetchMore(big_index)
-    model.fetchMore(big_index)
-    assert model.rowCount(big_index) == PAGE
-    model.fetchMore(big_index)
-    assert model.rowCount(big_index) == 2 * PAGE
-    assert calls[-1]["path"] == ["big"] and calls[-1]["offset"] == PAGE
+    assert model.rowCount() == 3
+    small = model.index(2, 0)
+    assert model.hasChildren(small) and model.canFetchMore(small)
+    model.fetchMore(small)
+    assert model.rowCount(small) == PAGE
+    model.fetchMore(small)
+    assert model.rowCount(small) == 2 * PAGE
+    assert calls[-1]["path"] == ["small"] and calls[-1]["offset"] == PAGE
     # a refresh highlights the value that changed
     model.refresh()
     assert model.index(1, 2).data() == str(len(calls))
     assert model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole) is not None
+
+
+def test_variables_huge_list_in_ranges(qtbot) -> None:
+    model = VariablesModel(load_theme("light"))
+    calls: list[dict[str, Any]] = []
+    big = 10_000_000
+    model.inspector = _big_list_inspector(calls, big)
+    model.set_module("logic")
+    big_index = model.index(0, 0)
+    assert model.index(0, 3).data() == "preserved" and model.index(1, 3).data() == "initialized"
+    assert model.index(0, 1).data() == f"list [{big}]"
+    assert model.hasChildren(big_index) and model.canFetchMore(big_index)
+    sent = len(calls)
+    model.fetchMore(big_index)
+    assert len(calls) == sent, "ranges are made without asking the program"
+    assert model.rowCount(big_index) == CHUNK
+    assert model.index(0, 0, big_index).data() == "[0 … 9999]"
+    last = model.index(CHUNK - 1, 0, big_index)
+    assert last.data() == "[9990000 … 9999999]" and last.parent() == big_index
+    model.fetchMore(last)
+    assert model.rowCount(last) == 10
+    leaf = model.index(9, 0, last)
+    assert leaf.data() == "[9999000 … 9999999]"
+    for _ in range(10):
+        model.fetchMore(leaf)
+    assert model.rowCount(leaf) == 1000 and not model.canFetchMore(leaf)
+    assert model.index(999, 2, leaf).data() == str(big - 1)
+    assert calls[-1] == {
+        "what": "children", "module": "logic", "path": ["big"], "offset": big - PAGE,
+        "limit": PAGE,
+    }  # fmt: skip
+    # refreshing an expanded range asks for its items only
+    model.refresh([model.node(big_index), model.node(last), model.node(leaf)])
+    assert [c["offset"] for c in calls[-2:]] == [0, big - 1000]
+    assert ranges(0, 2500) == [(0, 1000), (1000, 2000), (2000, 2500)]
+
+
+def test_variables_filter_hides_top_level_rows(window: MainWindow) -> None:
+    model = window.variables_model
+    calls: list[dict[str, Any]] = []
+    model.inspector = _big_list_inspector(calls, 10)
+    model.set_module("logic")
+    pane = window.variables_pane
+    pane.filter.setText("SMA")
+    shown = [model.index(r, 0).data() for r in range(3) if not pane.view.isRowHidden(r, ROOT)]
+    assert shown == ["small"]
+    pane.filter.clear()
+    assert not any(pane.view.isRowHidden(r, ROOT) for r in range(3))
 
 
 def test_atomic_save_keeps_mode(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtGui import QAction
 
 from hcride.ide import MainWindow
 from hcride.ide.models.console import StreamRole
@@ -257,3 +258,42 @@ def test_crash_reports_exit_code_and_keeps_unsaved_text(qtbot, make_window, tmp_
     assert rows.index(list(streams).index("going down")).data(Qt.ItemDataRole.ForegroundRole)
     assert editor.is_modified and "# work in progress" in editor.text()
     assert window.actionRun.isEnabled()
+
+
+def test_reload_mode_manual_waits_for_reload_now(qtbot, make_window, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "proj")
+    window = make_window(project)
+    assert window.reload_mode == "auto" and window.mode_actions["auto"].isChecked()
+    assert window.status_mode.text() == "auto mode"
+    window.findChild(QAction, "actionModeManual").trigger()
+    assert window.reload_mode == "manual" and not window.mode_actions["auto"].isChecked()
+    assert window.status_mode.text() == "manual mode"
+    run_and_wait(qtbot, window)
+    assert window.driver.session.requested_mode == "manual"
+    qtbot.waitUntil(lambda: window.status_mode.text() == "manual mode", timeout=WAIT)
+
+    editor = window.open_file(project / "logic.py")
+    editor.set_text(editor.text().replace('f"hello {counter}"', 'f"bye {counter}"'))
+    window.actionSave.trigger()
+    qtbot.waitUntil(lambda: tree_state(window, "logic")[1] == "build pending", timeout=WAIT)
+    count = window.console_model.rowCount()
+    qtbot.waitUntil(lambda: window.console_model.rowCount() > count + 5, timeout=WAIT)
+    assert "bye" not in window.console_model.text(), "manual mode: not applied on save"
+    assert "applied" not in log_results(window)
+    assert tree_state(window, "logic") == ("v1", "build pending")
+
+    window.actionReload.trigger()  # F9
+    qtbot.waitUntil(lambda: "applied" in log_results(window), timeout=WAIT)
+    qtbot.waitUntil(lambda: "bye" in window.console_model.text(), timeout=WAIT)
+    assert tree_state(window, "logic") == ("v2", "reloaded")
+
+    # another mode is shown as the one a restart will use, and is kept per project
+    window.set_reload_mode("auto")
+    assert window.status_mode.text() == "manual mode (auto on restart)"
+    window.actionRestart.trigger()
+    qtbot.waitUntil(lambda: log_results(window).count("started") == 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.status_mode.text() == "auto mode", timeout=WAIT)
+    assert window.driver.session.requested_mode == "auto"
+    window.set_reload_mode("detect")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    assert settings.value(window._key("reload_mode")) == "detect"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -45,6 +45,17 @@ from hcride.ide.runner import SessionDriver
 from hcride.ide.theme import THEMES, Theme, apply_palette, load_theme
 
 MAIN_CANDIDATES = ("main.py", "__main__.py", "app.py", "run.py")
+RELOAD_MODES = {
+    "auto": ("&Auto", "apply every save at once"),
+    "manual": (
+        "&Manual",
+        "apply when the program calls perform_code_reload(), or on Reload Now (F9)",
+    ),
+    "detect": ("&Detect", "manual if the program imports hotcodereloading, else auto"),
+}
+DEFAULT_MODE = "auto"
+"""Saving shows at once (a sample that imports the API for its own key would wait
+under ``detect``)."""
 VARIABLES_REFRESH_MS = 1000
 
 
@@ -242,6 +253,23 @@ class MainWindow(QMainWindow):
         for act in (self.actionRun, self.actionStop, self.actionRestart, self.actionReload):
             run_menu.addAction(act)
         run_menu.addSeparator()
+        mode_menu = run_menu.addMenu("Reload &Mode")
+        mode_menu.setObjectName("menuReloadMode")
+        self.mode_group = QActionGroup(self)
+        self.mode_group.setExclusive(True)
+        self.mode_actions: dict[str, QAction] = {}
+        for mode, (text, tip) in RELOAD_MODES.items():
+            act = QAction(text, self)
+            act.setObjectName(f"actionMode{mode.title()}")
+            act.setCheckable(True)
+            act.setStatusTip(f"{mode}: {tip} (from the next Run or Restart)")
+            act.setToolTip(tip)
+            act.triggered.connect(lambda _checked=False, m=mode: self.set_reload_mode(m))
+            self.mode_group.addAction(act)
+            mode_menu.addAction(act)
+            self.mode_actions[mode] = act
+        self.mode_actions[DEFAULT_MODE].setChecked(True)
+        run_menu.addSeparator()
         run_menu.addAction(self.actionSetMain)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.actionDark)
@@ -291,6 +319,7 @@ class MainWindow(QMainWindow):
         self.log_model.set_state(self.state)
         self.variables_model.set_module(None)
         self.console_model.clear()
+        self._load_reload_mode()
         if self.project is None:
             self.stack.setCurrentWidget(self.start_page)
             self.recent_list.clear()
@@ -324,6 +353,32 @@ class MainWindow(QMainWindow):
                 return self.project / name
         ed = self.tabs.current()
         return ed.path if ed is not None else None
+
+    # ============================================================ reload mode
+
+    @property
+    def reload_mode(self) -> str:
+        """The mode the next Run/Restart uses: ``auto``, ``manual`` or ``detect``."""
+        return self.driver.mode
+
+    def set_reload_mode(self, mode: str) -> None:
+        """Choose the reload mode (kept per project; applied on the next Run/Restart)."""
+        if mode not in RELOAD_MODES:
+            raise ValueError(f"unknown reload mode {mode!r}")
+        self.driver.mode = mode
+        self.mode_actions[mode].setChecked(True)
+        if self.project is not None:
+            self.settings.setValue(self._key("reload_mode"), mode)
+        if self.state.running:
+            self.statusBar().showMessage(f"Reload mode {mode}: applies from the next Restart", 5000)
+        self._update_actions()
+
+    def _load_reload_mode(self) -> None:
+        mode = DEFAULT_MODE
+        if self.project is not None:
+            mode = str(self.settings.value(self._key("reload_mode"), DEFAULT_MODE))
+        self.driver.mode = mode if mode in RELOAD_MODES else DEFAULT_MODE
+        self.mode_actions[self.driver.mode].setChecked(True)
 
     def _set_main(self) -> None:
         ed = self.tabs.current()
@@ -542,9 +597,22 @@ class MainWindow(QMainWindow):
             self.status_run.setText(f"○ {s.exit_text()}")
         else:
             self.status_run.setText("○ not running")
-        self.status_mode.setText(f"{s.mode or '—'} mode")
+        self.status_mode.setText(self._mode_text())
         last = time.strftime("%H:%M:%S", time.localtime(s.last_reload)) if s.last_reload else "—"
         self.status_reloads.setText(f"reloads: {s.reloads}   last: {last}")
+
+    def _mode_text(self) -> str:
+        """``auto mode``; while running the program's resolved mode, and the mode a
+        restart would use when the user chose another one."""
+        chosen = self.driver.mode
+        if not self.state.running:
+            return f"{chosen} mode"
+        session = self.driver.session
+        current = self.state.mode or getattr(session, "requested_mode", chosen)
+        text = f"{current} mode"
+        if getattr(session, "requested_mode", chosen) != chosen:
+            text += f" ({chosen} on restart)"
+        return text
 
     def set_theme(self, name: str) -> None:
         self.theme = load_theme(name)

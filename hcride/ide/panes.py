@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -17,7 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from hcride.ide.models.console import ConsoleModel
-from hcride.ide.models.variables import TopLevelFilter, VariablesModel, VarNode
+from hcride.ide.models.variables import VariablesModel, VarNode
+
+SCROLL_MS = 30
+"""While following the console's end: one scroll per this many ms, not one per flush."""
 
 
 class ConsolePane(QWidget):
@@ -33,6 +36,7 @@ class ConsolePane(QWidget):
         self.view.setModel(model)
         self.view.setUniformItemSizes(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         font = self.view.font()
         font.setFamily("monospace")
@@ -56,9 +60,17 @@ class ConsolePane(QWidget):
         self._follow = True
         bar = self.view.verticalScrollBar()
         bar.valueChanged.connect(lambda v: setattr(self, "_follow", v >= bar.maximum() - 2))
-        model.rowsInserted.connect(self._scroll)
+        self._scroll_timer = QTimer(self)
+        self._scroll_timer.setSingleShot(True)
+        self._scroll_timer.setInterval(SCROLL_MS)
+        self._scroll_timer.timeout.connect(self._scroll)
+        model.rowsInserted.connect(self._schedule_scroll)
 
-    def _scroll(self, *_args: object) -> None:
+    def _schedule_scroll(self, *_args: object) -> None:
+        if self._follow and not self._scroll_timer.isActive():
+            self._scroll_timer.start()
+
+    def _scroll(self) -> None:
         if self._follow:
             self.view.scrollToBottom()
 
@@ -69,24 +81,24 @@ class ConsolePane(QWidget):
 
 
 class VariablesPane(QWidget):
-    """Globals of a module (``QTreeView`` named ``variablesPane``) with a name filter."""
+    """Globals of a module (``QTreeView`` named ``variablesPane``) with a name filter.
+
+    The view shows the model directly (no proxy: a proxy would call into Python for
+    every fetched row of a long list at each layout); the filter hides top-level rows.
+    """
 
     def __init__(self, model: VariablesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.proxy = TopLevelFilter(self)
-        self.proxy.setSourceModel(model)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setFilterKeyColumn(0)
         self.title = QLabel("No module selected", self)
         self.filter = QLineEdit(self)
         self.filter.setObjectName("variablesFilter")
         self.filter.setPlaceholderText("Filter names")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter.textChanged.connect(self.apply_filter)
         self.view = QTreeView(self)
         self.view.setObjectName("variablesPane")
-        self.view.setModel(self.proxy)
+        self.view.setModel(model)
         self.view.setUniformRowHeights(True)
         self.view.setAlternatingRowColors(True)
         header = self.view.header()
@@ -95,6 +107,10 @@ class VariablesPane(QWidget):
         header.resizeSection(0, 110)
         header.resizeSection(1, 110)
         header.resizeSection(3, 84)
+        model.modelReset.connect(self.apply_filter)
+        model.rowsInserted.connect(
+            lambda parent, *_: None if parent.isValid() else self.apply_filter()
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
@@ -102,17 +118,26 @@ class VariablesPane(QWidget):
         layout.addWidget(self.filter)
         layout.addWidget(self.view, 1)
 
+    def apply_filter(self, *_args: object) -> None:
+        """Hide the globals whose name does not contain the filter text."""
+        text = self.filter.text().casefold()
+        root = QModelIndex()
+        for row, node in enumerate(self.model.root.children):
+            hide = bool(text) and text not in node.name.casefold()
+            if self.view.isRowHidden(row, root) != hide:
+                self.view.setRowHidden(row, root, hide)
+
     def expanded_nodes(self) -> list[VarNode]:
-        """The source nodes whose rows are expanded and visible (for refreshes)."""
+        """The nodes whose rows are expanded (for refreshes); only expandable nodes
+        are looked at, so a long list of numbers costs nothing."""
         out: list[VarNode] = []
-        stack = [QModelIndex()]
+        stack = [self.model.root]
         while stack:
-            parent = stack.pop()
-            for row in range(self.proxy.rowCount(parent)):
-                idx = self.proxy.index(row, 0, parent)
-                if self.view.isExpanded(idx):
-                    out.append(self.model.node(self.proxy.mapToSource(idx)))
-                    stack.append(idx)
+            node = stack.pop()
+            for child in node.children:
+                if child.children and self.view.isExpanded(self.model.index_of(child)):
+                    out.append(child)
+                    stack.append(child)
         return out
 
 

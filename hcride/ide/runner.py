@@ -1,8 +1,10 @@
 """Drive a controller ``Session`` without blocking the GUI.
 
 Starting, stopping and restarting a program can take seconds (a grace period before
-SIGKILL), so those calls run one at a time on a worker thread. Events and inspect
-replies come back through the ``EventBridge``.
+SIGKILL), so those calls run one at a time on a worker thread. Inspect requests are
+sent from another thread (a program busy printing may read its socket late, and the
+send must not block the GUI). Events and inspect replies come back through the
+``EventBridge``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class SessionDriver:
         self.session: Any = None
         self._factory = session_factory
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hcride-session")
+        self._sender = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hcride-inspect")
+        self.mode = "auto"
+        """The reload mode given to the next Run/Restart (``auto``, ``manual``, ``detect``)."""
         self.busy = False
         self.script: Path | None = None
 
@@ -67,6 +72,7 @@ class SessionDriver:
                 watch=True,
                 capture_output=True,
                 on_event=self.bridge.post,
+                mode=self.mode,
             )
             self.session.start()
 
@@ -79,7 +85,8 @@ class SessionDriver:
 
     def restart(self, project: Path, script: Path) -> None:
         session = self.session
-        if session is None or self.script != script:
+        mode_changed = getattr(session, "requested_mode", self.mode) != self.mode
+        if session is None or self.script != script or mode_changed:
             self.run(project, script)
         else:
             self._submit(session.restart)
@@ -90,8 +97,9 @@ class SessionDriver:
             self._submit(lambda: session.build_now(paths, reload=reload))
 
     def send_stdin(self, text: str) -> None:
-        if self.session is not None and self.session.running:
-            self.session.send_stdin(text)
+        session = self.session
+        if session is not None and session.running:
+            self._sender.submit(session.send_stdin, text)
 
     def inspect(self, what: str, callback: Callable[[bool, Any, str | None], None], **kw: Any):
         """``Session.inspect`` with the reply delivered in the GUI thread."""
@@ -103,13 +111,17 @@ class SessionDriver:
         def reply(ok: bool, data: Any, error: str | None) -> None:
             self.bridge.call(callback, ok, data, error)
 
-        try:
-            session.inspect(what, callback=reply, **kw)
-        except Exception as exc:
-            callback(False, None, str(exc))
+        def send() -> None:
+            try:
+                session.inspect(what, callback=reply, **kw)
+            except Exception as exc:
+                reply(False, None, str(exc))
+
+        self._sender.submit(send)
 
     def close(self, wait: bool = True) -> None:
         session, self.session = self.session, None
         if session is not None:
             self._pool.submit(session.close)
         self._pool.shutdown(wait=wait)
+        self._sender.shutdown(wait=False, cancel_futures=True)

@@ -1,10 +1,30 @@
-"""The program's output as a bounded list of lines, appended in throttled batches."""
+"""The program's output as a bounded list of lines, appended in throttled batches.
+
+Speed matters here: a program may print 100k lines a second. So
+
+- ``append`` only queues the raw text (counting its newlines, in C); splitting into
+  lines happens at the next flush, at most every ``FLUSH_MS``;
+- one flush shows at most ``flush_lines`` lines: when more arrived since the last one,
+  the oldest of them are replaced by a ``… N lines skipped …`` row (the middle of a
+  flood is dropped; its start and its end are shown);
+- the row bookkeeping lives in C++ (``QStringListModel`` rows), so the view's layout
+  passes over the whole scrollback never call into Python; only ``data`` (for the
+  few visible rows) is Python. The scrollback is trimmed with one ``removeRows`` per
+  flush.
+"""
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QStringListModel,
+    Qt,
+    QTimer,
+)
 
 from hcride.ide.theme import Theme
 
@@ -12,48 +32,57 @@ StreamRole = Qt.ItemDataRole.UserRole + 1
 MAX_LINES = 10_000
 MAX_LINE_CHARS = 2_000
 FLUSH_MS = 50
+FLUSH_LINES = 2_000
+"""At most this many lines reach the view per flush (40k lines a second)."""
+SKIPPED = "… {} lines skipped …"
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
+_END_PARTIALS = "\x00end"
+"""A queued marker: show unterminated lines queued before it (``flush_partial``)."""
 
 
-class ConsoleModel(QAbstractListModel):
-    """Lines of ``(stream, text)``; ``stream`` is ``stdout``, ``stderr`` or ``system``.
+class ConsoleModel(QStringListModel):
+    """Lines of ``(stream, text)``; ``stream`` is ``stdout``, ``stderr``, ``stdin`` or
+    ``system``.
 
-    ``append`` only buffers; a timer moves the buffer into the model at most every
+    ``append`` only queues; a timer moves the queue into the model at most every
     ``FLUSH_MS``, keeping the last ``max_lines`` lines (older ones scroll away)."""
 
-    def __init__(self, theme: Theme, parent: Any = None, max_lines: int = MAX_LINES) -> None:
+    def __init__(
+        self,
+        theme: Theme,
+        parent: Any = None,
+        max_lines: int = MAX_LINES,
+        flush_lines: int = FLUSH_LINES,
+    ) -> None:
         super().__init__(parent)
         self.theme = theme
         self.max_lines = max_lines
+        self.flush_lines = max(1, min(flush_lines, max_lines))
         self._lines: list[tuple[str, str]] = []
-        self._pending: list[tuple[str, str]] = []
+        self._queue: collections.deque[tuple[str, str]] = collections.deque()
+        self._queued_lines = 0
         self._partial: dict[str, str] = {}
         self.dropped = 0
-        """Lines that scrolled away or were skipped while the buffer overflowed."""
+        """Lines that scrolled away or were skipped in a flood."""
+        self.skipped = 0
+        """Lines never shown because a flush had more than ``flush_lines``."""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.flush)
 
+    # ---------------------------------------------------------------- feeding
+
     def append(self, stream: str, text: str) -> None:
         """Add program output (any chunking: partial lines are joined)."""
         if not text:
             return
-        text = self._partial.pop(stream, "") + text
-        parts = text.split("\n")
-        tail = parts.pop()
-        if tail:
-            if len(tail) > MAX_LINE_CHARS:
-                parts.append(tail)
-            else:
-                self._partial[stream] = tail
-        self._pending.extend((stream, p.rstrip("\r")[:MAX_LINE_CHARS]) for p in parts)
-        overflow = len(self._pending) - self.max_lines
-        if overflow > 0:
-            del self._pending[:overflow]
-            self.dropped += overflow
-        if not self._timer.isActive():
+        self._queue.append((stream, text))
+        self._queued_lines += text.count("\n")
+        if self._queued_lines > 8 * self.flush_lines:
+            self.flush()  # the GUI fell behind: keep the queue bounded
+        elif not self._timer.isActive():
             self._timer.start()
 
     def append_line(self, stream: str, text: str) -> None:
@@ -63,33 +92,76 @@ class ConsoleModel(QAbstractListModel):
 
     def flush_partial(self) -> None:
         """Show unterminated output too (a prompt without a newline)."""
-        for stream, tail in list(self._partial.items()):
-            self._pending.append((stream, tail[:MAX_LINE_CHARS]))
-        self._partial.clear()
-        if self._pending and not self._timer.isActive():
+        self._queue.append((_END_PARTIALS, ""))
+        if not self._timer.isActive():
             self._timer.start()
 
     def flush(self) -> None:
-        if not self._pending:
+        """Move the queued output into the model (the timer calls this)."""
+        self._timer.stop()
+        new = self._take_lines()
+        if not new:
             return
-        pending, self._pending = self._pending, []
         first = len(self._lines)
-        self.beginInsertRows(QModelIndex(), first, first + len(pending) - 1)
-        self._lines.extend(pending)
-        self.endInsertRows()
+        self._lines.extend(new)
+        self.insertRows(first, len(new))
         excess = len(self._lines) - self.max_lines
         if excess > 0:
-            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
             del self._lines[:excess]
-            self.endRemoveRows()
+            self.removeRows(0, excess)
             self.dropped += excess
 
+    def _take_lines(self) -> list[tuple[str, str]]:
+        queue, self._queue = self._queue, collections.deque()
+        skip = max(0, self._queued_lines - self.flush_lines)
+        self._queued_lines = 0
+        out: list[tuple[str, str]] = []
+        partial = self._partial
+        skipped = 0
+        for stream, text in queue:
+            if stream == _END_PARTIALS:
+                for name, tail in partial.items():
+                    out.append((name, tail[:MAX_LINE_CHARS]))
+                partial.clear()
+                continue
+            if skip:
+                count = text.count("\n")
+                if count == 0:
+                    pass
+                elif count <= skip:  # every line ending in this chunk is skipped
+                    skip -= count
+                    skipped += count
+                    partial.pop(stream, None)
+                    text = text[text.rindex("\n") + 1 :]
+                else:
+                    text = text.split("\n", skip)[-1]
+                    skipped += skip
+                    skip = 0
+                    partial.pop(stream, None)
+                if skip == 0 and skipped:
+                    out.append(("system", SKIPPED.format(skipped)))
+                    self.skipped += skipped
+                    self.dropped += skipped
+                if not text:
+                    continue
+            text = partial.pop(stream, "") + text
+            parts = text.split("\n")
+            tail = parts.pop()
+            out.extend((stream, p.rstrip("\r")[:MAX_LINE_CHARS]) for p in parts)
+            if tail:
+                if len(tail) > MAX_LINE_CHARS:
+                    out.append((stream, tail[:MAX_LINE_CHARS]))
+                else:
+                    partial[stream] = tail
+        return out
+
     def clear(self) -> None:
-        self.beginResetModel()
+        self._timer.stop()
         self._lines.clear()
-        self._pending.clear()
+        self._queue.clear()
+        self._queued_lines = 0
         self._partial.clear()
-        self.endResetModel()
+        self.setStringList([])
 
     def text(self) -> str:
         """Everything shown, one line per row (tests read this)."""
@@ -100,13 +172,19 @@ class ConsoleModel(QAbstractListModel):
         if self._lines:
             self.dataChanged.emit(self.index(0), self.index(len(self._lines) - 1))
 
-    def rowCount(self, parent: Index = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._lines)
+    # ------------------------------------------------------------ model API
+    # rowCount/index stay C++ (QStringListModel keeps one empty string per row).
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._lines):
+        row = index.row()
+        if not index.isValid() or row >= len(self._lines):
             return None
-        stream, text = self._lines[index.row()]
+        stream, text = self._lines[row]
         if role == Qt.ItemDataRole.DisplayRole:
             return text
         if role == Qt.ItemDataRole.ForegroundRole and stream != "stdout":

@@ -2,8 +2,12 @@
 
 The model never blocks: every request goes out with a callback, and the reply is
 merged when it arrives (in the GUI thread). A child list is fetched ``PAGE`` items
-at a time as the view scrolls (``canFetchMore``/``fetchMore``), so a list of ten
-million elements costs one page.
+at a time as the view scrolls (``canFetchMore``/``fetchMore``). A container of more
+than ``CHUNK`` items is shown as ranges (``[0 … 999]``, ``[1000 … 1999]``, ...; nested
+for very large ones) so that no node ever has more than ``CHUNK`` rows: the tree
+view lays out every row of an expanded node (a Python call each) whenever rows are
+added, so unbounded paging would make each page slower than the last. A list of ten
+million elements costs a thousand range rows and a page.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
 )
 
 from hcride.ide.theme import Theme
 
 PAGE = 200
+CHUNK = 1000
+"""At most this many rows under one node: bigger containers are split into ranges."""
 MAX_VALUE_CHARS = 300
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -48,17 +53,61 @@ class VarNode:
     changed: bool = False
     status: str = ""
     """What the last reload did to a global (``preserved``, ``initialized``...)."""
+    position: int = 0
+    """This node's row under its parent (kept up to date by the model)."""
+    lo: int | None = None
+    """A range node (items ``lo`` to ``hi - 1`` of its container) when not None."""
+    hi: int = 0
 
     def path(self) -> list[Any]:
         keys: list[Any] = []
         node: VarNode | None = self
         while node is not None and node.parent is not None:
-            keys.append(node.key)
+            if node.lo is None:  # a range is not a step into the data
+                keys.append(node.key)
             node = node.parent
         return keys[::-1]
 
     def row(self) -> int:
-        return self.parent.children.index(self) if self.parent else 0
+        return self.position if self.parent else 0
+
+    @property
+    def base(self) -> int:
+        """The container offset of this node's first child."""
+        return self.lo or 0
+
+    @property
+    def span(self) -> int | None:
+        """How many items this node's children cover (None: unknown)."""
+        return self.hi - self.lo if self.lo is not None else self.size
+
+    @property
+    def ranged(self) -> bool:
+        """Children are ranges, not items."""
+        span = self.span
+        return self.parent is not None and span is not None and span > CHUNK
+
+
+def ranges(lo: int, hi: int) -> list[tuple[int, int]]:
+    """Split ``[lo, hi)`` into at most ``CHUNK`` ranges of ``CHUNK * 10**k`` items."""
+    step = CHUNK
+    while (hi - lo + step - 1) // step > CHUNK:
+        step *= 10
+    return [(a, min(hi, a + step)) for a in range(lo, hi, step)]
+
+
+def _range_node(lo: int, hi: int, parent: VarNode, position: int) -> VarNode:
+    return VarNode(
+        key=None,
+        name=f"[{lo} … {hi - 1}]",
+        value=f"{hi - lo:,} items",
+        expandable=True,
+        parent=parent,
+        position=position,
+        lo=lo,
+        hi=hi,
+        total=None,
+    )
 
 
 def parse_items(data: Any) -> tuple[list[dict[str, Any]], int | None]:
@@ -72,7 +121,7 @@ def parse_items(data: Any) -> tuple[list[dict[str, Any]], int | None]:
     return [], 0
 
 
-def _node_from(item: dict[str, Any], parent: VarNode) -> VarNode:
+def _node_from(item: dict[str, Any], parent: VarNode, position: int) -> VarNode:
     name = item.get("name")
     key = item.get("key", name)
     if name is None:
@@ -88,6 +137,7 @@ def _node_from(item: dict[str, Any], parent: VarNode) -> VarNode:
         size=size if isinstance(size, int) else None,
         parent=parent,
         status=str(item.get("status") or ""),
+        position=position,
     )
 
 
@@ -130,8 +180,12 @@ class VariablesModel(QAbstractItemModel):
         if self.module is None or self.inspector is None:
             return
         for node in [self.root, *(expanded or [])]:
-            if not node.loading:
-                self._request(node, 0, min(1000, max(PAGE, len(node.children))), merge=True)
+            if node.loading or node.ranged:
+                continue
+            limit = min(CHUNK, max(PAGE, len(node.children)))
+            if node.lo is not None:
+                limit = min(limit, node.hi - node.lo)
+            self._request(node, node.base, limit, merge=True)
 
     def node(self, index: Index) -> VarNode:
         return index.internalPointer() if index.isValid() else self.root
@@ -158,6 +212,8 @@ class VariablesModel(QAbstractItemModel):
                     self.layoutChanged.emit()
                 return
             items, total = parse_items(data)
+            if node.lo is not None:
+                total = node.hi - node.lo  # the reply counts the whole container
             if merge:
                 self._merge(node, items, total, offset)
             else:
@@ -168,12 +224,12 @@ class VariablesModel(QAbstractItemModel):
         )
 
     def _append(self, node: VarNode, items: list[dict[str, Any]], total: int | None) -> None:
-        fresh = [_node_from(i, node) for i in items]
+        first = len(node.children)
+        fresh = [_node_from(item, node, first + n) for n, item in enumerate(items)]
         node.total = total if total is not None else (len(node.children) + len(fresh))
         if not fresh:
             node.total = len(node.children)
             return
-        first = len(node.children)
         self.beginInsertRows(self.index_of(node), first, first + len(fresh) - 1)
         node.children.extend(fresh)
         self.endInsertRows()
@@ -181,7 +237,7 @@ class VariablesModel(QAbstractItemModel):
     def _merge(
         self, node: VarNode, items: list[dict[str, Any]], total: int | None, offset: int
     ) -> None:
-        fresh = [_node_from(i, node) for i in items]
+        fresh = [_node_from(item, node, n) for n, item in enumerate(items)]
         old = node.children
         parent = self.index_of(node)
         node.total = total if total is not None else len(fresh)
@@ -192,9 +248,12 @@ class VariablesModel(QAbstractItemModel):
             for row, (cur, new) in enumerate(zip(old[: len(fresh)], fresh, strict=True)):
                 was = cur.changed
                 cur.changed = bool(cur.value != new.value or cur.type != new.type)
+                resized = cur.size != new.size and bool(cur.children)
                 cur.value, cur.type, cur.size = new.value, new.type, new.size
                 cur.expandable = new.expandable
                 cur.status = new.status
+                if resized:
+                    self._resized(cur)
                 if cur.changed or was:
                     self.dataChanged.emit(
                         self.createIndex(row, 0, cur), self.createIndex(row, 3, cur)
@@ -216,12 +275,47 @@ class VariablesModel(QAbstractItemModel):
             node.children = fresh
             self.endInsertRows()
 
+    def _resized(self, node: VarNode) -> None:
+        """A shown container changed size: keep the ranges that did not change."""
+        ranged_now = node.ranged
+        had_ranges = node.children[0].lo is not None
+        if ranged_now and had_ranges:
+            new = ranges(0, node.size or 0)
+            old = [(c.lo, c.hi) for c in node.children]
+            keep = 0
+            while keep < min(len(new), len(old)) and new[keep] == old[keep]:
+                keep += 1
+            self._replace_children(node, keep, new[keep:])
+        elif ranged_now or had_ranges:
+            self._replace_children(node, 0, ranges(0, node.size or 0) if ranged_now else [])
+            if not ranged_now:
+                node.total = None
+                self.fetchMore(self.index_of(node))
+        else:
+            node.total = node.size
+
+    def _replace_children(self, node: VarNode, keep: int, new: list[tuple[int, int]]) -> None:
+        """Remove ``node``'s rows from ``keep`` on, then add range rows for ``new``."""
+        parent = self.index_of(node)
+        if len(node.children) > keep:
+            self.beginRemoveRows(parent, keep, len(node.children) - 1)
+            del node.children[keep:]
+            self.endRemoveRows()
+        if new:
+            self.beginInsertRows(parent, keep, keep + len(new) - 1)
+            node.children.extend(
+                _range_node(lo, hi, node, keep + n) for n, (lo, hi) in enumerate(new)
+            )
+            self.endInsertRows()
+        node.total = len(node.children) if new or keep else node.total
+
     # ------------------------------------------------------------ model API
 
     def index(self, row: int, column: int, parent: Index = ROOT) -> QModelIndex:
-        node = self.node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < 4:
-            return self.createIndex(row, column, node.children[row])
+        # called once per fetched row at every layout of the view: keep it lean
+        children = (parent.internalPointer() if parent.isValid() else self.root).children
+        if 0 <= row < len(children) and 0 <= column < 4:
+            return self.createIndex(row, column, children[row])
         return QModelIndex()
 
     def parent(self, index: Index = ROOT) -> QModelIndex:  # type: ignore[override]
@@ -230,7 +324,7 @@ class VariablesModel(QAbstractItemModel):
         up = index.internalPointer().parent
         if up is None or up.parent is None:
             return QModelIndex()
-        return self.createIndex(up.row(), 0, up)
+        return self.createIndex(up.position, 0, up)
 
     def rowCount(self, parent: Index = ROOT) -> int:
         if parent.isValid() and parent.column() != 0:
@@ -250,12 +344,22 @@ class VariablesModel(QAbstractItemModel):
         node = self.node(parent)
         if node is self.root or not node.expandable or node.loading:
             return False
+        if node.ranged:
+            return not node.children
         return node.total is None or len(node.children) < node.total
 
     def fetchMore(self, parent: Index) -> None:
         node = self.node(parent)
-        if self.canFetchMore(parent):
-            self._request(node, len(node.children), PAGE, merge=False)
+        if not self.canFetchMore(parent):
+            return
+        if node.ranged:
+            span = node.span or 0
+            self._replace_children(node, 0, ranges(node.base, node.base + span))
+            return
+        limit = PAGE
+        if node.lo is not None:
+            limit = min(PAGE, node.hi - node.lo - len(node.children))
+        self._request(node, node.base + len(node.children), limit, merge=False)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -295,12 +399,3 @@ class VariablesModel(QAbstractItemModel):
         if mark:
             return mark
         return node.status if node.status in ("preserved", "initialized", "reevaluated") else ""
-
-
-class TopLevelFilter(QSortFilterProxyModel):
-    """Filters the module's globals by name; expanded children are always shown."""
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if source_parent.isValid():
-            return True
-        return super().filterAcceptsRow(source_row, source_parent)
