@@ -1,9 +1,11 @@
 """Write PNGs of the IDE in a running session, light and dark (not collected by pytest).
 
-    /work/venv/bin/python tests/screenshots.py [OUT_DIR]
+    /work/venv/bin/python tests/screenshots.py [OUT_DIR] [--sizes]
 
 Runs a small project, makes one reload apply and one get rejected, then grabs the
-window to ``resources/screenshots/ide-light.png`` and ``ide-dark.png``.
+window to ``resources/screenshots/ide-light.png`` and ``ide-dark.png``. With
+``--sizes``, also ``ide-<theme>-1280x800.png`` and ``ide-<theme>-1000x650.png`` (to
+check that nothing is clipped on smaller screens).
 """
 
 from __future__ import annotations
@@ -63,7 +65,11 @@ def pump(app: QApplication, seconds: float, until=None) -> None:
 
 
 def main() -> int:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "resources" / "screenshots"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    sizes = [(1400, 860)]
+    if "--sizes" in sys.argv:
+        sizes += [(1280, 800), (1000, 650)]
+    out = Path(args[0]) if args else ROOT / "resources" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
     from hcride.ide import MainWindow
@@ -96,12 +102,15 @@ def main() -> int:
         window.expand_log()
         window._show_module("logic")
         pump(app, 2.5)
-        for name in ("light", "dark"):
-            window.set_theme(name)
-            pump(app, 1.2)
-            path = out / f"ide-{name}.png"
-            window.grab().save(str(path))
-            print(path)
+        for width, height in sizes:
+            window.resize(width, height)
+            suffix = "" if (width, height) == sizes[0] else f"-{width}x{height}"
+            for name in ("light", "dark"):
+                window.set_theme(name)
+                pump(app, 1.2)
+                path = out / f"ide-{name}{suffix}.png"
+                window.grab().save(str(path))
+                print(path)
         window.tabs.ask = lambda *a: "Discard"
         window.close()
     return 0

@@ -257,3 +257,76 @@ def test_events_from_a_thread_reach_the_models(qtbot, window: MainWindow) -> Non
     qtbot.waitUntil(lambda: window.console_model.text().endswith("19999"))
     assert window.state.running and window.status_run.text().startswith("●")
     assert window.log_model.rowCount() == 1
+
+
+def test_start_page_then_open_project(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    settings = QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(project=None, settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.project is None and win.stack.currentWidget() is win.start_page
+    assert win.windowTitle() == "hcride"
+    assert not win.actionRun.isEnabled() and not win.actionStop.isEnabled()
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "main.py").write_text("print('hi')\n")
+    asked: list[str] = []
+    win.ask_directory = lambda title, start: asked.append(title) or ""
+    button = next(b for b in win.start_page.findChildren(QPushButton) if "Open" in b.text())
+    button.click()
+    assert asked == ["Open Project"] and win.project is None, "cancelled: still the start page"
+    win.ask_directory = lambda title, start: str(project)
+    win.actionOpen.trigger()
+    assert win.project == project.resolve() and win.stack.currentIndex() == 1
+    assert win.windowTitle().startswith("proj") and win.actionRun.isEnabled()
+    assert win.editor() is not None and win.editor().path.name == "main.py"
+    win.close()
+    # no project given: the last one opens
+    again = MainWindow(project=None, settings=settings)
+    qtbot.addWidget(again)
+    assert again.project == project.resolve()
+    again.close()
+
+
+def test_go_to_line(qtbot, window: MainWindow) -> None:
+    path = window.project / "logic.py"
+    path.write_text("".join(f"x{i} = {i}\n" for i in range(1, 41)))
+    editor = window.open_file(path)
+    assert window.actionGoto.shortcut().toString() == "Ctrl+G"
+    asked: list[tuple[int, int]] = []
+    window.ask_line = lambda current, last: asked.append((current, last)) or (25, True)
+    window.actionGoto.trigger()
+    assert asked == [(1, 41)]
+    assert editor.current_line() == 25
+    window.ask_line = lambda current, last: (3, False)  # cancelled
+    window.actionGoto.trigger()
+    assert editor.current_line() == 25
+
+
+def test_find_bar(qtbot, window: MainWindow) -> None:
+    from PySide6.QtTest import QTest
+
+    path = window.project / "logic.py"
+    path.write_text("alpha = 1\nbeta = alpha\ngamma = alpha + beta\n")
+    editor = window.open_file(path)
+    assert window.actionFind.shortcut().toString() == "Ctrl+F"
+    window.actionFind.trigger()
+    bar = window.find_bar
+    assert bar.isVisible() and window.findChild(object, "findInput") is bar.line
+    QTest.keyClicks(bar.line, "alpha")
+    QTest.keyClick(bar.line, Qt.Key.Key_Return)
+    assert editor.current_line() == 1
+    assert editor.text()[editor.selectionStart() : editor.selectionEnd()] == "alpha"
+    QTest.keyClick(bar.line, Qt.Key.Key_Return)
+    assert editor.current_line() == 2
+    QTest.keyClick(bar.line, Qt.Key.Key_Return)
+    assert editor.current_line() == 3
+    QTest.keyClick(bar.line, Qt.Key.Key_Return)
+    assert editor.current_line() == 1, "wraps around"
+    bar.line.setText("delta")
+    QTest.keyClick(bar.line, Qt.Key.Key_Return)
+    assert bar.status.text() == "not found"
+    QTest.keyClick(bar.line, Qt.Key.Key_Escape)
+    assert not bar.isVisible()

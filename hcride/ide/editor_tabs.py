@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 from hcride.controller.state import norm
 from hcride.ide.atomic import atomic_write
 from hcride.ide.editor import CodeEditor
+from hcride.ide.resources import resources_dir
 from hcride.ide.theme import Theme
 
 Ask = Callable[[str, str, list[str]], str]
@@ -46,6 +47,7 @@ class EditorTabs(QTabWidget):
         self._watcher.fileChanged.connect(self._on_disk_change)
         self.tabCloseRequested.connect(lambda i: self.close_tab(i))
         self.currentChanged.connect(self._on_current_changed)
+        self._style_close_buttons()
 
     # ---------------------------------------------------------------- access
 
@@ -140,6 +142,21 @@ class EditorTabs(QTabWidget):
         self.theme = theme
         for ed in self.editors():
             ed.apply_theme(theme)
+        self._style_close_buttons()
+
+    def _style_close_buttons(self) -> None:
+        """A plain grey cross on every tab, a soft square behind it on hover (the
+        style's own button is a red box on the current tab)."""
+        image = resources_dir() / "icons" / f"close-{self.theme.name}.svg"
+        if not image.is_file():
+            return
+        hover = "rgba(255, 255, 255, 40)" if self.theme.dark else "rgba(0, 0, 0, 30)"
+        self.tabBar().setStyleSheet(
+            f"QTabBar::close-button {{ image: url({image.as_posix()}); border-radius: 3px;"
+            " margin: 2px; }"
+            f"QTabBar::close-button:hover {{ background: {hover}; }}"
+            f"QTabBar::close-button:pressed {{ background: {hover}; }}"
+        )
 
     # --------------------------------------------------------------- changes
 

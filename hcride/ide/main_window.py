@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -39,7 +39,7 @@ from hcride.ide.models.console import ConsoleModel
 from hcride.ide.models.module_tree import ModuleTreeModel, PathRole
 from hcride.ide.models.reload_log import FileRole, LineRole, ReloadLogModel
 from hcride.ide.models.variables import VariablesModel
-from hcride.ide.panes import ConsolePane, FindBar, VariablesPane
+from hcride.ide.panes import ColumnFitter, ConsolePane, FindBar, VariablesPane
 from hcride.ide.resources import icon
 from hcride.ide.runner import SessionDriver
 from hcride.ide.theme import THEMES, Theme, apply_palette, load_theme
@@ -94,6 +94,14 @@ class MainWindow(QMainWindow):
         self._var_timer = QTimer(self)
         self._var_timer.setInterval(VARIABLES_REFRESH_MS)
         self._var_timer.timeout.connect(self._refresh_variables)
+        self.ask_directory: Any = lambda title, start: QFileDialog.getExistingDirectory(
+            self, title, start
+        )
+        """``ask_directory(title, start) -> str`` ("" when cancelled); tests replace it."""
+        self.ask_line: Any = lambda current, last: QInputDialog.getInt(
+            self, "Go to Line", "Line:", current, 1, last
+        )
+        """``ask_line(current, last) -> (line, ok)``; tests replace it."""
         self._restore_layout()
         self.open_project(project if project is not None else self._last_project(), ask=False)
         self._update_actions()
@@ -150,8 +158,9 @@ class MainWindow(QMainWindow):
         self.module_tree.setUniformRowHeights(True)
         self.module_tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.module_tree.header().setStretchLastSection(False)
-        self.module_tree.header().resizeSection(1, 58)
-        self.module_tree.header().resizeSection(2, 112)
+        self.module_tree_fitter = ColumnFitter(
+            self.module_tree, {1: (0.2, 46, 58), 2: (0.36, 76, 112)}
+        )
         self.module_tree.doubleClicked.connect(self._on_tree_activated)
         self.module_tree.clicked.connect(self._on_tree_clicked)
         self.tree_dock = self._dock(
@@ -190,7 +199,7 @@ class MainWindow(QMainWindow):
             "Reload Log", "reloadLogDock", self.reload_log, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.splitDockWidget(self.console_dock, self.log_dock, Qt.Orientation.Horizontal)
-        self.resize(1280, 820)
+        self.resize(1280, 800)
         self.resizeDocks(
             [self.tree_dock, self.variables_dock], [300, 460], Qt.Orientation.Horizontal
         )
@@ -299,7 +308,7 @@ class MainWindow(QMainWindow):
 
     def open_project_dialog(self) -> None:
         start = str(self.project or Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Open Project", start)
+        folder = self.ask_directory("Open Project", start)
         if folder:
             self.open_project(Path(folder))
 
@@ -427,9 +436,7 @@ class MainWindow(QMainWindow):
         ed = self.tabs.current()
         if ed is None:
             return
-        line, ok = QInputDialog.getInt(
-            self, "Go to Line", "Line:", ed.current_line(), 1, max(1, ed.lineCount())
-        )
+        line, ok = self.ask_line(ed.current_line(), max(1, ed.lineCount()))
         if ok:
             ed.go_to_line(line)
             QWidget.setFocus(ed)
@@ -664,6 +671,22 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("theme", self.theme.name)
         self.settings.sync()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_docks)
+
+    def _fit_docks(self) -> None:
+        """On a small window, give the docks a share of it so the editor keeps room
+        (docks keep their pixel sizes otherwise, and the editor takes all the loss)."""
+        central, w, h = self.centralWidget(), self.width(), self.height()
+        horizontal = Qt.Orientation.Horizontal
+        if central.width() < 0.45 * w:
+            self.resizeDocks(
+                [self.tree_dock, self.variables_dock], [int(w * 0.22), int(w * 0.3)], horizontal
+            )
+        if central.height() < 0.42 * h:
+            self.resizeDocks([self.console_dock], [int(h * 0.3)], Qt.Orientation.Vertical)
 
     # ================================================================ closing
 

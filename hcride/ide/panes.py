@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,6 +21,29 @@ from hcride.ide.models.variables import VariablesModel, VarNode
 
 SCROLL_MS = 30
 """While following the console's end: one scroll per this many ms, not one per flush."""
+
+
+class ColumnFitter(QObject):
+    """Keep some columns of a view at a share of its width (within bounds), so that a
+    narrow pane shows every column instead of a horizontal scroll bar."""
+
+    def __init__(self, view: QTreeView, columns: dict[int, tuple[float, int, int]]) -> None:
+        super().__init__(view)
+        self.view = view
+        self.columns = columns
+        """column -> (share of the width, minimum px, maximum px)."""
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        width = self.view.width()
+        header = self.view.header()
+        for column, (share, low, high) in self.columns.items():
+            header.resizeSection(column, max(low, min(high, int(width * share))))
 
 
 class ConsolePane(QWidget):
@@ -104,9 +127,9 @@ class VariablesPane(QWidget):
         header = self.view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(0, 110)
-        header.resizeSection(1, 110)
-        header.resizeSection(3, 84)
+        self.fitter = ColumnFitter(
+            self.view, {0: (0.26, 70, 160), 1: (0.24, 60, 150), 3: (0.22, 72, 90)}
+        )
         model.modelReset.connect(self.apply_filter)
         model.rowsInserted.connect(
             lambda parent, *_: None if parent.isValid() else self.apply_filter()
