@@ -47,6 +47,9 @@ ENV_ADDRESS = "HCRIDE_IPC"
 """Environment variable naming the controller's address (a socket path or host:port)."""
 ENV_TOKEN = "HCRIDE_TOKEN"
 """Environment variable with the session token (hex)."""
+ENV_EXIT_WITH_CONTROLLER = "HCRIDE_EXIT_WITH_CONTROLLER"
+"""Set to ``1``: the program ends (SIGTERM to itself) when the controller's connection
+closes, so a crashed or killed IDE leaves no orphan program behind."""
 
 
 class ProtocolError(Exception):

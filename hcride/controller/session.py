@@ -189,6 +189,7 @@ class Session:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         env[protocol.ENV_ADDRESS] = self._ipc.address
         env[protocol.ENV_TOKEN] = self._ipc.token
+        env[protocol.ENV_EXIT_WITH_CONTROLLER] = "1"
         if self.capture_output:
             env["PYTHONUNBUFFERED"] = "1"
             env.setdefault("PYTHONIOENCODING", "utf-8")

@@ -73,6 +73,8 @@ class Agent:
         self._out: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._inspect: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._closed = False
+        self.exit_with_controller = False
+        """End the program when the controller goes away (it owns the program)."""
         self._want_reload = False
         self._in_handler = False
         self._signum: int | None = None
@@ -157,10 +159,10 @@ class Agent:
                 self._refuse(str(exc))
                 return
             except OSError:
-                self._close()
+                self._controller_gone()
                 return
             if msg is None:
-                self._close()
+                self._controller_gone()
                 return
             try:
                 self._dispatch(msg)
@@ -187,6 +189,12 @@ class Agent:
             self.request_reload()
         elif kind == "inspect":
             self._inspect.put(msg)
+
+    def _controller_gone(self) -> None:
+        """The controller closed the connection (it stopped, crashed or was killed)."""
+        self._close()
+        if self.exit_with_controller:
+            os.kill(os.getpid(), signal.SIGTERM)
 
     def _refuse(self, reason: str) -> None:
         """The controller sent something unusable: say so, then drop the channel."""
@@ -301,6 +309,7 @@ def start(engine: Any) -> Agent | None:
     # The program's own children must not connect in its name.
     os.environ.pop(protocol.ENV_ADDRESS, None)
     os.environ.pop(protocol.ENV_TOKEN, None)
+    exit_with_controller = os.environ.pop(protocol.ENV_EXIT_WITH_CONTROLLER, "") == "1"
     if not address:
         return None
     try:
@@ -309,6 +318,7 @@ def start(engine: Any) -> Agent | None:
         print(f"hcride: cannot reach the controller at {address}: {exc}", file=sys.stderr)
         return None
     agent = Agent(engine, sock)
+    agent.exit_with_controller = exit_with_controller
     agent.install_signal()
     agent.run(token)
     _agent = agent
