@@ -15,7 +15,13 @@ import ast
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from hcride.analysis.statements import ModuleTable, Statement, split_body, table_from_tree
+from hcride.analysis.statements import (
+    ModuleTable,
+    Statement,
+    split_body,
+    strip_nodes,
+    table_from_tree,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,16 @@ class Update:
     """Index in the old table of the first statement after the replaced ones."""
     delta: int = 0
     """How many lines the statements after the fresh ones moved."""
+
+    def kept_table(self) -> ModuleTable:
+        """The table to keep between versions: fresh statements without syntax trees."""
+        if not self.fresh:
+            return self.table
+        ids = {id(s) for s in self.fresh}
+        return ModuleTable(
+            tuple(strip_nodes((s,))[0] if id(s) in ids else s for s in self.table.statements),
+            self.table.digest,
+        )
 
     @property
     def moved(self) -> tuple[Statement, ...]:

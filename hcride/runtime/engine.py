@@ -496,10 +496,10 @@ class Engine:
             assert candidate is not None
             tracked.source, tracked.digest = candidate.text, candidate.digest
             tracked.lines = candidate.lines
-            tracked.table = ModuleTable(
-                tuple(s if s.node is None else st.strip_nodes((s,))[0]
-                      for s in new_table.statements),
-                new_table.digest,
+            update = candidate.update
+            tracked.table = (
+                update.kept_table() if update is not None and update.table is new_table
+                else new_table.without_nodes()
             )
             tracked.stat = candidate.stat  # None: hash the file at the next check
             tracked.candidate = None
