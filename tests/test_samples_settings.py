@@ -6,82 +6,20 @@ handler runs exactly once per reload (updating ``last_reload`` and resetting sta
 
 from __future__ import annotations
 
-import os
-import queue
 import re
-import shutil
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from helpers_samples import Program, copy_sample, write_atomically
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "samples" / "settings"
 TICK = re.compile(r"^(?P<text>.*?)  frame (?P<frame>\d+), reloads (?P<reloads>\d+), "
                   r"last reload (?P<last>never|[\d.]+s ago)$")
 
 
-class Program:
-    """``python -m hcride run main.py 0 0.05`` on a copy of the sample."""
-
-    def __init__(self, project: Path, *args: str) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hcride", "run", str(project / "main.py"), *args],
-            cwd=project, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.out: list[str] = []
-        self.err: list[str] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.out, True),
-                         daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.err, False),
-                         daemon=True).start()
-
-    def _pump(self, stream, sink: list[str], is_stdout: bool) -> None:  # type: ignore[no-untyped-def]
-        for line in stream:
-            sink.append(line.rstrip("\n"))
-            if is_stdout:
-                self.lines.put(line.rstrip("\n"))
-        if is_stdout:
-            self.lines.put(None)
-
-    def wait_for(self, pattern: str | re.Pattern[str], timeout: float = 60) -> re.Match[str]:
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                line = ""
-            if line is None or time.monotonic() > deadline:
-                pytest.fail(f"waited for {regex.pattern!r}; stdout:\n" + "\n".join(self.out)
-                            + "\nstderr:\n" + "\n".join(self.err))
-            match = regex.search(line)
-            if match:
-                return match
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=30)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    copy = tmp_path / "settings"
-    shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    return copy
+    return copy_sample("settings", tmp_path)
 
 
 def test_settings_survive_reloads_and_handler_runs_once_per_reload(project: Path) -> None:
