@@ -35,6 +35,9 @@ def describe(event: ev.Event) -> list[str]:
     if isinstance(event, ev.RestartNeeded):
         return [f"restart needed: {event.file} is the main script and is never reloaded"]
     if isinstance(event, ev.ProgramConnected):
+        if event.mode == "detect":
+            return [f"program {event.pid} connected (manual mode if it imports "
+                    "hotcodereloading, else auto)"]
         return [f"program {event.pid} connected ({event.mode} mode)"]
     if isinstance(event, ev.ProgramExited):
         if event.signal:

@@ -102,7 +102,9 @@ class Agent:
                 pid=os.getpid(),
                 python=sys.version.split()[0],
                 executable=sys.executable,
-                mode=self.engine.resolved_mode(),
+                # Before the script runs, "detect" cannot be resolved yet: say so; the
+                # resolved mode follows with every "modules" message.
+                mode=self.engine.mode if self.engine.mode != "detect" else "detect",
                 main=str(self.engine.main_file or ""),
                 auto_signal=self._signum is not None,
             )
