@@ -127,7 +127,10 @@ class ReloadResult:
             last = self.error.strip().splitlines()[-1] if self.error.strip() else "error"
             lines.append(f"reload of {names} failed and was rolled back: {last}")
         for r in self.rejected:
-            lines.append(f"rejected {r.describe()}")
+            if r.kind == "type_change" and r.differences:  # one line per difference
+                lines.extend(f"rejected {r.module}: class {r.cls}: {d}" for d in r.differences)
+            else:
+                lines.append(f"rejected {r.describe()}")
         if self.ok and self.reloaded:
             parts = []
             for m in self.modules:

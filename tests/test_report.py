@@ -1,0 +1,38 @@
+"""The words a ReloadResult is reported in (the ``hcride:`` lines) and its JSON form."""
+
+from __future__ import annotations
+
+import json
+
+from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
+
+
+def test_one_line_per_rejected_difference() -> None:
+    result = ReloadResult(ok=False, rejected=[Rejection(
+        "logic", "type_change", "class Ball: ...", file="logic.py", line=9, cls="Ball",
+        differences=["field 'speed' added", "base 'Sprite' replaced by 'Entity'"],
+    )])
+    assert result.summary() == [
+        "rejected logic: class Ball: field 'speed' added",
+        "rejected logic: class Ball: base 'Sprite' replaced by 'Entity'",
+    ]
+    assert result.status == "rejected"
+
+
+def test_applied_line_counts_and_stale_values() -> None:
+    result = ReloadResult(reloaded=["logic"], duration_ms=2.84, modules=[ModuleReport(
+        "logic", "logic.py", 2, patched=["update", "Ball.move"], initialized=["speed"],
+        preserved=["ball", "frames"], stale=["frames"],
+    )])
+    (line,) = result.summary()
+    assert line == ("reloaded logic v2 (2 patched, 1 initialized, 2 preserved) "
+                    "[kept old value of frames] in 2.8 ms")
+
+
+def test_failed_batch_names_the_error_and_round_trips_through_json() -> None:
+    result = ReloadResult(ok=False, reloaded=["a", "b"], error="Traceback ...\nValueError: no")
+    assert result.summary() == ["reload of a, b failed and was rolled back: ValueError: no"]
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["status"] == "failed"
+    again = ReloadResult.from_dict(data)
+    assert again.error == result.error and again.reloaded == ["a", "b"]
