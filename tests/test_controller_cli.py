@@ -80,3 +80,23 @@ def test_run_watch_events_on_stdout_carry_the_output(tmp_path: Path) -> None:
     text = "".join(r["text"] for r in records if r["event"] == "output" and r["stream"] == "stdout")
     assert text == "hello there\nbye\n"
     assert records[-1]["event"] == "program_exited" and records[-1]["returncode"] == 7
+
+
+def test_main_script_change_is_reported_once_and_the_program_runs_on(tmp_path: Path) -> None:
+    write(tmp_path / "logic.py", LOGIC)
+    write(tmp_path / "main.py", MAIN.replace('time.sleep(0.05)', 'time.sleep(0.02)'))
+    events = tmp_path / "events.jsonl"
+    proc = _run(tmp_path, "--events", str(events))
+    try:
+        wait_until(lambda: events.exists() and '"logic"' in events.read_text(), what="loaded")
+        write(tmp_path / "main.py", MAIN + "\n# edited\n")
+        wait_until(lambda: "restart_needed" in events.read_text(), what="restart needed")
+        time.sleep(0.5)  # give a duplicate report the chance to show up
+        write(tmp_path / "logic.py", LOGIC.replace("v1", "done"))
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 7, err  # it ran on, on the old main script, and took the reload
+    assert err.count("restart needed") == 1, err

@@ -446,7 +446,7 @@ class Engine:
             self.adopt_loaded_modules()
             result.rejected.extend(self._problems + self._scan())
             self._problems = []
-        restart = self._check_main()
+        restart = None if self.controlled else self._check_main()  # else: the controller says
         if restart:
             result.restart_needed.append(restart)
         pending = [t for t in self._tracked.values() if t.candidate is not None]
