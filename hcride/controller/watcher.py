@@ -6,28 +6,66 @@ the source), or delete and create. Every event that names a source file marks it
 dirty; a batch is handed over once no event has arrived for ``quiet`` seconds (or
 ``max_wait`` after the first event of a burst, so a stream of saves still builds).
 The build reads the files when it runs, so the last content wins.
+
+Only folders that may hold sources are watched, each with its own non-recursive
+watch: the project folder and its subfolders except ``.hcr``, ``__pycache__``,
+virtual environments, hidden folders and symbolic links (``paths.iter_folders``). A
+recursive watch would put an inotify watch on every folder of a ``.venv`` inside the
+project, and a big one can exhaust ``fs.inotify.max_user_watches``. A folder made or
+moved into the project later is watched as it appears, and the sources already in it
+are announced (they may have been written before its watch existed); a folder that
+goes away loses its watch (watchdog would otherwise keep a dead one for that path),
+and the sources last known in it are announced (they are gone).
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 import threading
 import time
-import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 
-from hcride.controller.paths import is_ignored
+from hcride.controller.paths import is_ignored, is_ignored_dir, iter_folders
 
-# watchdog warns when the recursive watch meets a folder it already watches (our own
-# .hcr/builds/N folders appear this way); harmless, and noisy in every session.
-warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
+log = logging.getLogger(__name__)
+
+
+def _not_stop_noise(record: logging.LogRecord) -> bool:
+    # An emitter stopped between two reads logs this (watchdog); with one emitter per
+    # folder every stop of the watcher would print it now and then. Harmless.
+    return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_not_stop_noise)
 
 _WRITES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 QUIET_S = 0.02
 MAX_WAIT_S = 0.5
+
+
+@dataclass
+class _Watched:
+    watch: ObservedWatch
+    sources: set[Path]
+    """The folder's sources seen so far (listed when watched, or named by an event)."""
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _path(raw: str | bytes) -> Path | None:
+    if not raw:
+        return None
+    return Path(raw.decode() if isinstance(raw, bytes) else raw)
 
 
 class _Handler(FileSystemEventHandler):
@@ -36,12 +74,21 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         # Reads (our own builds read the files) raise "opened"/"closed_no_write": skip.
-        if event.is_directory or event.event_type not in _WRITES:
+        if event.event_type not in _WRITES:
             return
-        for raw in (event.src_path, getattr(event, "dest_path", "")):
-            if raw:
-                path = raw.decode() if isinstance(raw, bytes) else raw
-                self._watcher.touch(Path(path))
+        src = _path(event.src_path)
+        dest = _path(getattr(event, "dest_path", ""))
+        if event.is_directory:
+            if src is not None and event.event_type in ("created", "moved", "deleted"):
+                self._watcher.folder_event(event.event_type, src, dest)
+            return
+        for path in (src, dest):
+            if path is None:
+                continue
+            if path.name == "pyvenv.cfg" and event.event_type in ("created", "moved"):
+                # A virtual environment being made in a watched folder: stop watching it.
+                self._watcher.folder_event("venv", path.parent, None)
+            self._watcher.touch(path)
 
 
 class Watcher:
@@ -65,11 +112,26 @@ class Watcher:
         self._cond = threading.Condition()
         self._stopped = False
         self._observer = Observer()
-        self._observer.schedule(_Handler(self), str(self.project), recursive=True)
+        self._handler = _Handler(self)
+        # Watches are added and removed by one thread at a time: start() until the first
+        # tree is watched, then watchdog's dispatch thread. Folder events arriving before
+        # that are held in _held and replayed by start().
+        self._watches: dict[Path, _Watched] = {}
+        self._watches_lock = threading.Lock()
+        self._held: list[tuple[str, Path, Path | None]] | None = []
         self._thread = threading.Thread(target=self._loop, name="hcride-watch", daemon=True)
 
     def start(self) -> None:
         self._observer.start()
+        self._watch_tree(self.project)
+        while True:
+            with self._watches_lock:
+                held, self._held = self._held or [], []  # a list until this loop ends
+                if not held:
+                    self._held = None
+                    break
+            for kind, src, dest in held:
+                self._folder_changed(kind, src, dest)
         self._thread.start()
 
     def stop(self) -> None:
@@ -81,11 +143,22 @@ class Watcher:
             self._observer.join(timeout=5)
         except RuntimeError:
             pass
+        with self._watches_lock:
+            self._watches.clear()
+
+    def watched_folders(self) -> list[Path]:
+        """The folders watched now, sorted."""
+        with self._watches_lock:
+            return sorted(self._watches)
 
     def touch(self, path: Path) -> None:
         """Mark ``path`` dirty (called by watchdog, or by hand)."""
         if is_ignored(self.project, path):
             return
+        with self._watches_lock:
+            record = self._watches.get(path.parent)
+            if record is not None:
+                record.sources.add(path)
         now = time.monotonic()
         with self._cond:
             if not self._dirty:
@@ -93,6 +166,86 @@ class Watcher:
             self._dirty.add(path)
             self._last = now
             self._cond.notify_all()
+
+    def folder_event(self, kind: str, src: Path, dest: Path | None) -> None:
+        """A folder was ``created``, ``moved`` (to ``dest``) or ``deleted``, or became a
+        virtual environment (``venv``). Called by watchdog's dispatch thread."""
+        with self._watches_lock:
+            if self._held is not None:
+                self._held.append((kind, src, dest))
+                return
+        self._folder_changed(kind, src, dest)
+
+    # Watches ------------------------------------------------------------------------
+
+    def _folder_changed(self, kind: str, src: Path, dest: Path | None) -> None:
+        if kind == "venv":
+            if src != self.project:  # a project that is a venv's folder stays watched
+                self._unwatch(src)
+            return
+        if kind in ("moved", "deleted") and not _is_folder(src):
+            # Gone. (If a folder of that name exists, the event is a late one about a
+            # former folder, and its "created" event replaces the watch.)
+            self._unwatch(src)
+        made = src if kind == "created" else dest
+        if made is not None:
+            # A watch on that name already is a former folder's (deleted and made again)
+            # or came from the walk of the parent folder: watch afresh either way.
+            self._unwatch(made)
+            self._watch_tree(made, announce=True)
+
+    def _watch_tree(self, top: Path, *, announce: bool = False) -> None:
+        """Watch ``top`` and its folders that may hold sources, unless ``top`` is ignored;
+        with ``announce``, mark the sources found in them dirty."""
+        if top != self.project and (is_ignored_dir(self.project, top) or not _is_folder(top)):
+            return
+        for folder in iter_folders(top):
+            self._watch(folder, announce)
+
+    def _watch(self, folder: Path, announce: bool) -> None:
+        with self._watches_lock:
+            if folder in self._watches:
+                return
+        try:
+            watch = self._observer.schedule(self._handler, str(folder), recursive=False)
+        except OSError as exc:
+            if folder == self.project:
+                raise
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR):  # not just gone already
+                log.warning("cannot watch %s: %s", folder, exc)
+            return
+        # Listed after the watch exists: a file made meanwhile is listed, seen, or both.
+        sources: set[Path] = set()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.endswith(".py") and not name.startswith(".") and entry.is_file():
+                        sources.add(Path(entry.path))
+        except OSError:
+            pass
+        with self._watches_lock:
+            self._watches[folder] = _Watched(watch, sources)
+        if announce:
+            for path in sources:
+                self.touch(path)
+
+    def _unwatch(self, top: Path) -> None:
+        """Stop watching ``top`` and every watched folder below it, and mark the sources
+        known in them dirty: the folder is gone, and its own events about them may be
+        dropped with its watch."""
+        with self._watches_lock:
+            gone = [f for f in self._watches if f == top or top in f.parents]
+            records = [self._watches.pop(f) for f in gone]
+        for record in records:
+            try:
+                self._observer.unschedule(record.watch)
+            except KeyError:  # already unscheduled (the observer stopped)
+                pass
+            for path in record.sources:
+                self.touch(path)
+
+    # Batches ------------------------------------------------------------------------
 
     def _loop(self) -> None:
         while True:
