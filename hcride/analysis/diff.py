@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from hcride.analysis.shapes import diff_shapes
-from hcride.analysis.statements import ModuleTable, Statement
+from hcride.analysis.statements import ModuleTable, Statement, split_lines
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def type_changes(module: str, old: ModuleTable, new: ModuleTable) -> list[TypeCh
 
 def class_line(stmt: Statement) -> int:
     """The line of the ``class`` keyword (a statement's first line is its first decorator)."""
-    for index, line in enumerate(stmt.text.splitlines()):
+    for index, line in enumerate(split_lines(stmt.text)):
         if line.lstrip().startswith("class "):
             return stmt.lineno + index
     return stmt.lineno
@@ -71,7 +71,7 @@ def difference_line(stmt: Statement, difference: str) -> int:
     if name.startswith("self."):
         for member in stmt.body:
             if member.names == ("__init__",):
-                for index, line in enumerate(member.text.splitlines()):
+                for index, line in enumerate(split_lines(member.text)):
                     if re.search(rf"\b{re.escape(name)}\b", line):
                         return member.lineno + offset + index
         return class_line(stmt)

@@ -243,7 +243,7 @@ def split_module(source: str | bytes, filename: str = "<unknown>") -> ModuleTabl
 
 def table_from_tree(tree: ast.Module, text: str, digest: str) -> ModuleTable:
     """Classify the statements of an already parsed module."""
-    return ModuleTable(split_body(tree.body, text.splitlines(keepends=True)), digest)
+    return ModuleTable(split_body(tree.body, split_lines(text)), digest)
 
 
 def keyed(statements: tuple[Statement, ...]) -> dict[tuple[str, ...], Statement]:
@@ -277,7 +277,18 @@ def decode_source(data: bytes) -> str:
     text = data.decode(encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
-    return text.replace("\r\n", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """``text``'s lines, ends kept, as the parser counts them: at ``\\n`` only.
+    (``str.splitlines`` also splits at form feeds, ``\\x1c``-``\\x1e``, ``\\x85`` and
+    U+2028/U+2029, which Python source may contain inside a line.)"""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
 
 
 def bound_names(statements: tuple[Statement, ...]) -> set[str]:

@@ -232,7 +232,7 @@ class Engine:
             module = sys.modules.get(name)
             if module is None:
                 return
-            lines = text.splitlines(True)
+            lines = st.split_lines(text)
             old = self._tracked.get(name)
             if old is not None:  # importlib.reload() by the program: a fresh start
                 old.source, old.digest, old.table, old.lines = text, table.digest, table, lines
@@ -273,7 +273,7 @@ class Engine:
                 self._order += 1
                 self._tracked[name] = Tracked(
                     name, module, path.resolve(), text, st.source_digest(data),
-                    table.without_nodes(), self._order, text.splitlines(True),
+                    table.without_nodes(), self._order, st.split_lines(text),
                     stat=_settled(_stat(path)),
                 )
             found = True
@@ -542,7 +542,7 @@ class Engine:
                 rejected.append(Rejection(tracked.name, "syntax", candidate.text[14:], file=path))
                 continue
             if not candidate.lines:
-                candidate.lines = candidate.text.splitlines(True)
+                candidate.lines = st.split_lines(candidate.text)
             try:
                 update = update_table(tracked.table, tracked.lines, candidate.text,
                                       candidate.lines, candidate.digest, path)
