@@ -16,3 +16,43 @@ def test_form_feed_and_line_separator_do_not_hide_a_change(start) -> None:
     (prog.root / "logic.py").write_text(src.replace("c1", "c2"), encoding="utf-8")
     assert prog.reload()["ok"]
     assert prog.eval("[logic.b(), logic.c()]") == ["b1", "c2"]
+
+
+def test_editing_an_overload_keeps_the_implementation(start) -> None:
+    """Only the last definition of a name is what the name holds: editing an
+    ``@overload`` stub must not bind the stub (which raises) in place of the function."""
+    src = (
+        "from typing import overload\n\n\n"
+        "@overload\ndef f(x: int) -> int: ...\n\n\n"
+        "@overload\ndef f(x: str) -> str: ...\n\n\n"
+        "def f(x):\n    return ('impl', x)\n"
+    )
+    prog = start({"logic.py": src}, "import logic\nfrom logic import f")
+    prog.write("logic.py", src.replace("def f(x: int) -> int", "def f(x: float) -> float"))
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("[logic.f(1), f(2), logic.f is f]") == [["impl", 1], ["impl", 2], True]
+    prog.write("logic.py", src.replace("'impl'", "'impl2'"))
+    assert prog.reload()["ok"]
+    assert prog.eval("[logic.f(1), f(2)]") == [["impl2", 1], ["impl2", 2]]
+
+
+def test_editing_one_singledispatch_case_leaves_the_others(start) -> None:
+    """``@show.register def _``: each ``_`` is its own function; an edit of one must not
+    give its code to the last ``_`` (what the name ``_`` holds)."""
+    src = (
+        "from functools import singledispatch\n\n\n"
+        "@singledispatch\ndef show(x):\n    return 'any'\n\n\n"
+        "@show.register\ndef _(x: int):\n    return 'int1'\n\n\n"
+        "@show.register\ndef _(x: str):\n    return 'str1'\n"
+    )
+    prog = start({"logic.py": src}, "import logic")
+    prog.write("logic.py", src.replace("int1", "int2"))
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("[logic.show(1), logic.show('s'), logic.show(1.0)]") == [
+        "int2", "str1", "any"]
+    prog.write("logic.py", src.replace("int1", "int2").replace("str1", "str2"))
+    assert prog.reload()["ok"]
+    assert prog.eval("[logic.show(1), logic.show('s'), logic.show(1.0)]") == [
+        "int2", "str2", "any"]

@@ -626,9 +626,14 @@ class Engine:
             n for s in unchanged_assigns if id(s) not in lost for n in s.names
         )
         status.update((n, "preserved") for n in report.preserved)
+        # A definition followed by another of the same name (``@overload`` stubs,
+        # ``@f.register def _``) is not what the name holds: only the last one is.
+        last_def = {s.names[0]: s for s in new.statements if s.kind in (st.DEF, st.CLASS)}
         if update.delta:
             for stmt in update.moved:
-                if stmt.kind in (st.DEF, st.CLASS) and stmt.names[0] in ns:
+                if last_def.get(stmt.names[0] if stmt.names else "") is stmt and (
+                    stmt.names[0] in ns
+                ):
                     self._shift_by(ns[stmt.names[0]], stmt, update.delta, filename, undo)
         for stmt in work:
             key = fresh_ids.get(id(stmt))
@@ -642,6 +647,11 @@ class Engine:
             kind = stmt.kind
             if kind in (st.DEF, st.CLASS):
                 name = stmt.names[0]
+                if last_def[name] is not stmt:  # shadowed: run its decorators, bind nothing
+                    if not same:
+                        _exec_capture(stmt, ns, code_of(stmt))
+                        report.patched.append(name)
+                    continue
                 live = ns.get(name, MISSING)
                 if same and live is not MISSING:
                     assert before is not None
