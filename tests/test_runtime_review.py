@@ -56,3 +56,24 @@ def test_editing_one_singledispatch_case_leaves_the_others(start) -> None:
     assert prog.reload()["ok"]
     assert prog.eval("[logic.show(1), logic.show('s'), logic.show(1.0)]") == [
         "int2", "str2", "any"]
+
+
+def test_handler_whose_decorator_was_removed_no_longer_runs(start) -> None:
+    """The after handlers that run are the NEW code's: a function that lost its
+    ``@hcr.after_code_reload`` is not one any more (and one that gains it again is)."""
+    src = (
+        "from hcride import hotcodereloading as hcr\n\n"
+        "calls = []\n\n\n"
+        "@hcr.after_code_reload\ndef after():\n    calls.append('after')\n"
+    )
+    plain = src.replace("@hcr.after_code_reload\n", "")
+    prog = start({"logic.py": src}, "import logic")
+    prog.write("logic.py", plain)
+    assert prog.reload()["ok"]
+    prog.exec("logic.calls.clear()")
+    prog.write("logic.py", plain + "\nx = 1\n")
+    assert prog.reload()["ok"]
+    assert prog.eval("logic.calls") == []
+    prog.write("logic.py", src.replace("'after'", "'again'"))
+    assert prog.reload()["ok"]
+    assert prog.eval("logic.calls") == ["again"]

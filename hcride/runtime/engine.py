@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hcride.analysis import statements as st
-from hcride.analysis.diff import decorators_changed, type_changes
+from hcride.analysis.diff import decorators, decorators_changed, type_changes
 from hcride.analysis.incremental import Update, update_table
 from hcride.analysis.statements import ModuleTable, Statement
 from hcride.runtime import handlers
@@ -657,6 +657,9 @@ class Engine:
                     assert before is not None
                     self._shift(live, before, stmt, filename, undo)
                     continue
+                if before is not None and _registers_handler(before):
+                    # Its new version registers again if it still says so.
+                    handlers.forget(tracked.name, {name})
                 value = _exec_capture(stmt, ns, code_of(stmt))[name]
                 if live is MISSING:
                     undo.set_item(ns, name, value)
@@ -826,6 +829,14 @@ class Engine:
                 if name in live.__dict__:
                     undo.del_attr(live, name)
                     report.removed.append(f"{label}.{name}")
+
+
+def _registers_handler(stmt: Statement) -> bool:
+    """Is ``stmt`` a definition decorated ``@before_code_reload``/``@after_code_reload``?"""
+    return any(
+        d.rsplit(".", 1)[-1] in ("before_code_reload", "after_code_reload")
+        for d in decorators(stmt) or ()
+    )
 
 
 def _future_flags(table: ModuleTable) -> int:
