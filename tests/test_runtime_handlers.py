@@ -92,12 +92,17 @@ def test_handler_exception_is_reported_and_does_not_undo(start) -> None:
     # The batch stands, and the other handlers still ran.
     assert prog.eval("first.version()") == "v2"
     assert ["after", "third", "v1", ["first"]] in prog.eval("journal.log")
-    # A before handler that raises does not stop the batch either.
-    prog.write("first.py", module("first", "v3", boom.replace("after_code_reload",
-                                                             "before_code_reload")))
+    # A before handler that raises does not stop the batch either. (v3 makes `broken`
+    # a before handler: it is no after handler any more, and runs from the next reload.)
+    as_before = boom.replace("after_code_reload", "before_code_reload")
+    prog.write("first.py", module("first", "v3", as_before))
     result = prog.reload()
     assert result["ok"] and result["reloaded"] == ["first"], result
-    assert prog.eval("first.version()") == "v3"
+    assert result["handler_errors"] == []
+    prog.write("first.py", module("first", "v4", as_before))
+    result = prog.reload()
+    assert result["ok"] and result["reloaded"] == ["first"], result
+    assert prog.eval("first.version()") == "v4"
     assert any("handler boom" in e for e in result["handler_errors"])
 
 
