@@ -77,3 +77,16 @@ def test_handler_whose_decorator_was_removed_no_longer_runs(start) -> None:
     prog.write("logic.py", src.replace("'after'", "'again'"))
     assert prog.reload()["ok"]
     assert prog.eval("logic.calls") == ["again"]
+
+
+def test_module_imported_again_after_del_sys_modules(start) -> None:
+    """A program that drops a module from sys.modules and imports it again runs the
+    new module object: reloads apply to that one."""
+    src = "def f():\n    return 'v1'\n"
+    prog = start({"logic.py": src}, "import sys\nimport logic\nfirst = logic")
+    prog.exec("del sys.modules['logic']\nimport logic")
+    assert prog.eval("logic is not first")
+    prog.write("logic.py", src.replace("v1", "v2"))
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("logic.f()") == "v2"

@@ -234,9 +234,12 @@ class Engine:
                 return
             lines = st.split_lines(text)
             old = self._tracked.get(name)
-            if old is not None:  # importlib.reload() by the program: a fresh start
+            if old is not None:  # importlib.reload(), or a new import after
+                # `del sys.modules[name]`: a fresh start, maybe in a new module object
+                old.module = module
                 old.source, old.digest, old.table, old.lines = text, table.digest, table, lines
                 old.stat, old.candidate = _settled(_stat(path)), None
+                linecache.cache[str(old.path)] = (len(text), None, lines, str(old.path))
                 return
             self._order += 1
             self._tracked[name] = Tracked(
