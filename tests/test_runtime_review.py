@@ -90,3 +90,25 @@ def test_module_imported_again_after_del_sys_modules(start) -> None:
     result = prog.reload()
     assert result["ok"], result
     assert prog.eval("logic.f()") == "v2"
+
+
+def test_rollback_unimports_a_module_the_batch_imported_first(start) -> None:
+    """A rolled-back batch leaves nothing of itself: a module its new code imported
+    for the first time is imported (top level, handlers) when a fixed version is."""
+    helper = (
+        "from hcride import hotcodereloading as hcr\n\nimport journal\n\n"
+        "journal.log.append('helper top level')\n\n\n"
+        "@hcr.after_code_reload\ndef after():\n    journal.log.append('helper after')\n"
+    )
+    prog = start({"journal.py": "log = []\n", "helper.py": helper, "logic.py": "x = 1\n"},
+                 "import sys\nimport journal, logic")
+    prog.write("logic.py", "import helper\n\nx = 1\nboom = 1 / 0\n")
+    result = prog.reload()
+    assert result["status"] == "failed", result
+    assert prog.eval("[hasattr(logic, 'helper'), 'helper' in sys.modules]") == [False, False]
+    assert "helper" not in prog.modules()
+    prog.write("logic.py", "import helper\n\nx = 1\nboom = 1 / 1\n")
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("journal.log") == ["helper top level", "helper top level", "helper after"]
+    assert prog.modules()["helper"]["version"] == 1

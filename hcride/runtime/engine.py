@@ -170,6 +170,8 @@ class Engine:
         self._listeners: list[Listener] = []
         self._reloading = False
         self._batch: set[str] = set()
+        self._first_imports: list[str] = []
+        """Modules first imported while the batch being committed ran."""
         self._dir_cache: dict[Path, bool] = {}
         self._order = 0
         self._modules_seen = 0
@@ -246,6 +248,8 @@ class Engine:
                 name, module, path.resolve(), text, table.digest, table, self._order,
                 lines, stat=_settled(_stat(path)),
             )
+            if self._reloading:
+                self._first_imports.append(name)
             linecache.cache[str(path)] = (len(text), None, lines, str(path))
         self._notify("modules", {"modules": self.module_infos()})
 
@@ -477,12 +481,14 @@ class Engine:
         undo = UndoLog()
         saved_handlers = handlers.snapshot()
         reports: list[ModuleReport] = []
+        self._first_imports = []
         try:
             for tracked, new_table in order:
                 reports.append(self._commit_module(tracked, new_table, undo))
         except BaseException as exc:
             undo.rollback()
             handlers.restore(saved_handlers)
+            self._forget_first_imports()
             for t in pending:
                 t.candidate.reported = True  # type: ignore[union-attr]
                 t.state = "failed"
@@ -517,6 +523,20 @@ class Engine:
             self._call_handler(handler, result)
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _forget_first_imports(self) -> None:
+        """Rollback: a module the batch imported first is not imported any more, so
+        that importing it again runs its top level (and registers its handlers)."""
+        for name in reversed(self._first_imports):
+            module = sys.modules.get(name)
+            if module is not None and module is self._tracked[name].module:
+                del sys.modules[name]
+                parent, _, child = name.rpartition(".")
+                if parent and getattr(sys.modules.get(parent), child, None) is module:
+                    delattr(sys.modules[parent], child)
+            self._tracked.pop(name, None)
+            self._checked.pop(name, None)
+        self._first_imports = []
 
     def _load_order(self) -> dict[str, int]:
         order = {t.name: t.order for t in self._tracked.values()}
