@@ -112,3 +112,16 @@ def test_rollback_unimports_a_module_the_batch_imported_first(start) -> None:
     assert result["ok"], result
     assert prog.eval("journal.log") == ["helper top level", "helper top level", "helper after"]
     assert prog.modules()["helper"]["version"] == 1
+
+
+def test_statements_sharing_a_line_run_one_at_a_time(start) -> None:
+    """`import os; counter = 0`: re-running the import must not re-run the
+    assignment on its line (an existing global is preserved)."""
+    src = "import os; counter = 0\n\n\ndef f():\n    return 1\n"
+    prog = start({"logic.py": src}, "import logic")
+    prog.exec("logic.counter = 5")
+    prog.write("logic.py", src.replace("return 1", "return 2"))
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("[logic.f(), logic.counter]") == [2, 5]
+    assert "counter" in result["modules"][0]["preserved"]

@@ -878,7 +878,10 @@ def _compile(stmt: Statement, filename: str, flags: int = 0) -> types.CodeType:
     if stmt.node is not None:
         return compile(ast.Module([stmt.node], []), filename, "exec", flags=flags,
                        dont_inherit=True)
-    return compile("\n" * (stmt.lineno - 1) + stmt.text, filename, "exec", flags=flags,
+    # The text is whole lines: `import os; n = 0` is two statements, run only this one.
+    tree = ast.parse("\n" * (stmt.lineno - 1) + stmt.text, filename)
+    nodes = [n for n in tree.body if st.classify(n) == (stmt.kind, stmt.names)][:1]
+    return compile(ast.Module(nodes or tree.body, []), filename, "exec", flags=flags,
                    dont_inherit=True)
 
 
