@@ -125,3 +125,14 @@ def test_statements_sharing_a_line_run_one_at_a_time(start) -> None:
     assert result["ok"], result
     assert prog.eval("[logic.f(), logic.counter]") == [2, 5]
     assert "counter" in result["modules"][0]["preserved"]
+
+
+def test_removed_module_docstring_is_gone(start) -> None:
+    src = '"""Doc v1."""\n\n\ndef f():\n    return 1\n'
+    prog = start({"logic.py": src}, "import logic")
+    prog.write("logic.py", "def f():\n    return 1\n")
+    assert prog.reload()["ok"]
+    assert prog.eval("logic.__doc__") is None
+    prog.write("logic.py", src.replace("v1", "v2"))
+    assert prog.reload()["ok"]
+    assert prog.eval("logic.__doc__") == "Doc v2."

@@ -736,6 +736,10 @@ class Engine:
             elif kind == st.OTHER and not same:
                 report.skipped.append(stmt.text.strip().splitlines()[0][:80])
         replaced = old.statements[update.first : update.stop]
+        if any(s.kind == st.DOC for s in replaced) and not (
+            new.statements and new.statements[0].kind == st.DOC
+        ):
+            undo.set_item(ns, "__doc__", None)  # the docstring was removed
         maybe_gone = [s for s in replaced if s.kind in (st.DEF, st.CLASS)]
         still_bound = st.bound_names(new.statements) if maybe_gone else set()
         gone: set[str] = set()
