@@ -134,7 +134,7 @@ def test_malformed_messages_after_hello(live: tuple[Session, Recorder], tmp_path
         protocol.message("error", message="?"),
     ):
         session._on_message(body)
-    assert sum("malformed" in e.message for e in rec.of(ev.IpcProblem)) == 2
+    assert sum("malformed" in e.message for e in rec.of(ev.IpcProblem)) == 3
     _assert_alive(session, rec, tmp_path, "v3")
 
 

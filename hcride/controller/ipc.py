@@ -154,7 +154,10 @@ class IpcServer:
                 msg = protocol.recv_message(conn, protocol.TO_CONTROLLER, self._max_frame)
                 if msg is None:
                     return
-                self._on_message(msg)
+                try:
+                    self._on_message(msg)
+                except Exception as exc:  # one unusable message must not cost the channel
+                    self._on_problem(f"cannot handle {msg.get('type')} message: {exc!r}")
         except protocol.ProtocolError as exc:
             self._reject(conn, str(exc))
         except TimeoutError:

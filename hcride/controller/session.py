@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from hcride import protocol
+from hcride.controller import messages
 from hcride.controller.build import Builder, all_sources
 from hcride.controller.events import (
     Event,
@@ -439,24 +440,50 @@ class Session:
         if kind == "modules":
             modules = msg.get("modules")
             if not isinstance(modules, list):
-                self._emit(IpcProblem(message="malformed modules message"))
+                self._malformed(kind, f"modules is {type(modules).__name__}, not a list")
                 return
+            infos, dropped = messages.clean_modules(modules)
+            if dropped:
+                self._malformed(kind, f"{len(dropped)} entries dropped ({dropped[0]})")
             if isinstance(msg.get("mode"), str):
                 self.mode = msg["mode"]
-            self.builder.set_module_names(m for m in modules if isinstance(m, dict))
-            infos = tuple(m for m in modules if isinstance(m, dict))
-            self._emit(ModulesChanged(modules=infos, mode=self.mode))
+            self.builder.set_module_names(infos)
+            self._emit(ModulesChanged(modules=tuple(infos), mode=self.mode))
         elif kind == "result":
             data = msg.get("result")
-            if not isinstance(data, dict):
-                self._emit(IpcProblem(message="malformed result message"))
+            reason = messages.check_result(data)
+            if reason is not None:
+                self._malformed(kind, reason)
                 return
-            self._emit(result_event(ReloadResult.from_dict(data)))
+            self._emit(result_event(ReloadResult.from_dict(data)))  # type: ignore[arg-type]
+        elif kind == "pending":
+            build = msg.get("build")
+            if not isinstance(build, int) or isinstance(build, bool):
+                self._malformed(kind, f"build is {build!r}")
         elif kind == "reply":
-            with self._lock:
-                callback = self._requests.pop(msg.get("id"), None)  # type: ignore[arg-type]
-            if callback is not None:
-                self._call(callback, bool(msg.get("ok")), msg.get("data"), msg.get("error"))
+            self._on_reply(msg)
         elif kind == "error":
-            self._emit(IpcProblem(message=f"the program refused a message: {msg.get('message')}"))
+            text = msg.get("message")
+            text = text if isinstance(text, str) else repr(text)
+            if len(text) > 2000:
+                text = text[:2000] + "…"
+            self._emit(IpcProblem(message=f"the program refused a message: {text}"))
 
+    def _malformed(self, kind: str, reason: str) -> None:
+        self._emit(IpcProblem(message=f"malformed {kind} message from the program: {reason}"))
+
+    def _on_reply(self, msg: dict[str, Any]) -> None:
+        request_id = msg.get("id")
+        if not isinstance(request_id, int) or isinstance(request_id, bool):
+            self._malformed("reply", f"id is {request_id!r}")
+            return
+        with self._lock:
+            callback = self._requests.pop(request_id, None)
+        ok, error = msg.get("ok"), msg.get("error")
+        if not isinstance(ok, bool) or not (error is None or isinstance(error, str)):
+            self._malformed("reply", f"ok is {ok!r}, error is {error!r}")
+            if callback is not None:
+                self._call(callback, False, None, "malformed reply from the program")
+            return
+        if callback is not None:
+            self._call(callback, ok, msg.get("data"), error)

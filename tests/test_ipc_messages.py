@@ -1,0 +1,156 @@
+"""Every message type each end can receive, well-formed and malformed, over a real wire.
+
+Controller side: the program under edit relays JSON lines read from its stdin through
+its own agent's connection, so each message travels the real path (IpcServer frame
+reader, Session dispatch, events). Runtime side: a fake controller accepts the
+program's connection and sends each message. After each malformed twin the receiver
+must still answer (inspect, ping) and reload (a save applies).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers_session import TIMEOUT, Recorder, make_session, wait_loaded, wait_until, write
+
+from hcride import protocol
+from hcride.controller import events as ev
+from hcride.controller.interpreter import hcride_root
+from hcride.controller.session import Session
+
+LOGIC = 'def value():\n    return "v1"\n'
+RELAY = """
+import json, sys, logic
+from hcride.runtime import agent
+
+print("relay ready", flush=True)
+for line in sys.stdin:
+    agent._agent.send(json.loads(line))
+    print("relayed", flush=True)
+"""
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[tuple[Session, Recorder]]:
+    write(tmp_path / "logic.py", LOGIC)
+    write(tmp_path / "main.py", RELAY)
+    rec = Recorder()
+    session = make_session(tmp_path, rec)
+    wait_loaded(rec, "logic")
+    rec.wait_output("relay ready")
+    yield session, rec
+    session.close()
+
+
+def _relay(session: Session, rec: Recorder, msg: dict[str, Any]) -> None:
+    before = rec.stdout().count("relayed")
+    session.send_stdin(json.dumps(msg) + "\n")
+    wait_until(lambda: rec.stdout().count("relayed") > before, what="relayed")
+
+
+def _still_serving(session: Session, rec: Recorder, tmp_path: Path, version: str) -> None:
+    assert session.running and session.connected, rec.dump()
+    ok, data, error = session.inspect_wait("globals", module="logic")
+    assert ok, error
+    assert any(item["name"] == "value" for item in data["items"])
+    write(tmp_path / "logic.py", LOGIC.replace("v1", version))
+    rec.wait_for(ev.ReloadApplied, lambda e: e.result.reloaded == ["logic"])
+    ok, data, error = session.inspect_wait("children", module="logic", path=["value"])
+    assert ok, error
+
+
+M = protocol.message
+
+CONTROLLER_TWINS: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {
+    # kind: (well-formed, [malformed twins])
+    "modules": (
+        M("modules", modules=[{"name": "extra", "file": "/nowhere/extra.py", "version": 1,
+                               "state": "loaded", "digest": ""}], mode="auto"),
+        [
+            M("modules", modules="nope"),
+            M("modules"),
+            M("modules", modules=[1, "x", None]),
+            M("modules", modules=[{"name": 5, "file": "\x00", "version": "abc"}]),
+            M("modules", modules=[{"name": "m", "file": ["x"], "version": 10**30}]),
+            M("modules", modules=[{"name": "logic", "file": "a\x00b", "version": 2}], mode=7),
+        ],
+    ),
+    "pending": (M("pending", build=7), [M("pending", build="x"), M("pending")]),
+    "result": (
+        M("result", result={"ok": True, "reloaded": [], "build": 3}),
+        [
+            M("result", result=[1, 2]),
+            M("result"),
+            M("result", result={"rejected": [1]}),
+            M("result", result={"rejected": [{"module": 5}]}),
+            M("result", result={"rejected": [{"module": "m", "kind": "syntax", "message": 1,
+                                              "line": "x", "differences": 3}]}),
+            M("result", result={"error": 5, "reloaded": ["logic"]}),
+            M("result", result={"reloaded": "logic", "modules": [{"name": "logic",
+                                                                   "patched": "abc"}]}),
+            M("result", result={"modules": [7], "duration_ms": "slow"}),
+            M("result", result={"handler_errors": [None], "restart_needed": [{}]}),
+            M("result", result={"build": 2.5, "ok": "true", "reloaded": ["x" * 100_000] * 20}),
+        ],
+    ),
+    "reply": (
+        M("reply", id=999_999, ok=True, data=None, error=None),
+        [
+            M("reply", id=[1], ok=True),
+            M("reply", id={"a": 1}),
+            M("reply"),
+            M("reply", id=10**40, ok="yes", data=[1] * 1000, error=5),
+        ],
+    ),
+    "pong": (M("pong"), [M("pong", extra=[1, 2, 3])]),
+    "error": (
+        M("error", message="the controller sent x"),
+        [M("error"), M("error", message={"nested": [1]}), M("error", message="y" * 200_000)],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CONTROLLER_TWINS))
+def test_controller_receives_each_message_and_its_malformed_twins(
+    relay: tuple[Session, Recorder], tmp_path: Path, kind: str
+) -> None:
+    session, rec = relay
+    good, twins = CONTROLLER_TWINS[kind]
+    _relay(session, rec, good)
+    for bad in twins:
+        problems = len(rec.of(ev.IpcProblem))
+        _relay(session, rec, bad)
+        if kind in ("modules", "result", "pending", "reply"):
+            wait_until(lambda n=problems: len(rec.of(ev.IpcProblem)) > n,
+                       what=f"an IpcProblem for {str(bad)[:200]}")
+            text = rec.of(ev.IpcProblem)[-1].message
+            assert kind in text and "lost" not in text, text
+    if kind == "error":
+        messages = [e.message for e in rec.of(ev.IpcProblem)]
+        assert any("the controller sent x" in m for m in messages)
+    if kind == "result":  # the well-formed one reached the listeners
+        assert any(e.result.build == 3 for e in rec.of(ev.ReloadApplied)), rec.dump()
+    if kind == "modules":
+        assert any(m["name"] == "extra" for e in rec.of(ev.ModulesChanged) for m in e.modules)
+    for event in rec.events:  # whatever reached the listeners is well typed
+        if isinstance(event, ev.ModulesChanged):
+            for info in event.modules:
+                assert isinstance(info.get("name"), str) and isinstance(info.get("file"), str)
+                assert isinstance(info.get("version", 0), int)
+        if isinstance(event, (ev.ReloadApplied, ev.ReloadRejected, ev.ReloadFailed)):
+            r = event.result
+            assert all(isinstance(n, str) for n in r.reloaded), r
+            assert r.error is None or isinstance(r.error, str)
+            assert all(isinstance(x.message, str) and isinstance(x.line, int) for x in r.rejected)
+            assert all(isinstance(m.patched, list) for m in r.modules)
+            r.summary()
+    assert session.connected, rec.dump()
+    _still_serving(session, rec, tmp_path, "v2")
