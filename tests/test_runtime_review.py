@@ -136,3 +136,31 @@ def test_removed_module_docstring_is_gone(start) -> None:
     prog.write("logic.py", src.replace("v1", "v2"))
     assert prog.reload()["ok"]
     assert prog.eval("logic.__doc__") == "Doc v2."
+
+
+STAGED = """
+from hcride.runtime.engine import get_engine
+_t = get_engine()._tracked["logic"]
+_fresh = {id(s) for s in _t.candidate.update.fresh}
+_result = [s.text for s in _t.candidate.update.table.statements
+           if id(s) not in _fresh and id(s) in _t.candidate.codes]
+"""
+
+
+def test_restaged_candidate_runs_its_own_statements(start) -> None:
+    """A version staged again (its batch was refused) is compiled again: codes kept by
+    statement id from the earlier staging must not be run for this one's statements
+    (a moved `K: Final` ran a stale `def f` and rebound f, losing its identity)."""
+    consts = "".join(f"K{i}: Final = {i}\n" for i in range(40))
+    src = "from typing import Final\n\n\ndef f():\n    return 'v0'\n\n\n" + consts
+    prog = start({"logic.py": src, "bad.py": "x = 1\n"}, "import logic, bad\nf = logic.f")
+    prog.write("logic.py", src.replace("'v0'", "'v1'\n\n\ndef h():\n    return 0\n"))
+    wrong = []
+    for i in range(20):
+        prog.write("bad.py", f"x = ({i}\n")
+        assert prog.reload()["status"] == "rejected"
+        wrong += prog.exec(STAGED)
+    assert wrong == []
+    prog.write("bad.py", "x = 2\n")
+    assert prog.reload()["ok"]
+    assert prog.eval("[logic.f is f, f(), logic.h(), logic.K39]") == [True, "v1", 0, 39]

@@ -571,6 +571,9 @@ class Engine:
                                       candidate.lines, candidate.digest, path)
                 flags = _future_flags(update.table)
                 candidate.update = update
+                # Keyed by id(): codes of an earlier staging (a refused batch) would
+                # be found under the ids of this staging's statements.
+                candidate.codes = {}
                 for stmt in update.fresh:
                     candidate.codes[id(stmt)] = _compile(stmt, path, flags)
             except SyntaxError as exc:
