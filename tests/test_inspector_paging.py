@@ -169,3 +169,67 @@ def test_bounded_repr_is_bounded() -> None:
     assert inspector.bounded_repr({1: "a"}) == "{1: 'a'}"
     assert inspector.bounded_repr(set()) == "set()"
     assert len(inspector.bounded_repr(10**10000)) <= inspector.REPR_LIMIT
+
+
+def test_hostile_objects_cost_one_row_not_the_page() -> None:
+    """A proxy whose ``__class__`` raises, sets whose ``__len__`` lies or raises and
+    whose ``__iter__`` raises: the page is still answered, with every other global."""
+    import types
+
+    class Proxy:  # like werkzeug's LocalProxy outside a request
+        @property
+        def __class__(self):  # type: ignore[override]
+            raise RuntimeError("working outside of application context")
+
+    class LyingSet(set):
+        def __len__(self) -> int:
+            raise RuntimeError("len")
+
+        def __iter__(self):  # type: ignore[override]
+            raise RuntimeError("iter")
+
+    class NegativeSet(frozenset):
+        def __len__(self) -> int:
+            return -1
+
+    module = types.ModuleType("m")
+    module.proxy = Proxy()  # type: ignore[attr-defined]
+    module.lying = LyingSet({1, 2, 3})  # type: ignore[attr-defined]
+    module.negative = NegativeSet({4})  # type: ignore[attr-defined]
+    module.fine = [1, 2]  # type: ignore[attr-defined]
+    engine = _FakeEngine(module)
+    data = inspector.handle(engine, {"what": "globals", "module": "m"})
+    items = {i["name"]: i for i in data["items"]}
+    assert set(items) == {"proxy", "lying", "negative", "fine"}
+    assert items["lying"]["length"] == 3 and items["negative"]["length"] == 1
+    page = inspector.handle(engine, {"what": "children", "module": "m", "path": ["lying"]})
+    assert page["total"] == 3 and sorted(i["repr"] for i in page["items"]) == ["1", "2", "3"]
+    page = inspector.handle(engine, {"what": "children", "module": "m", "path": ["negative"]})
+    assert page["total"] == 1 and page["items"][0]["repr"] == "4"
+    child = inspector.handle(
+        engine, {"what": "children", "module": "m", "path": ["lying", "p:0"]}
+    )
+    assert child["total"] == 0
+
+
+def test_offsets_past_any_end_give_empty_pages() -> None:
+    import types
+
+    module = types.ModuleType("m")
+    module.a = {"k": 1}  # type: ignore[attr-defined]
+    module.s = {1}  # type: ignore[attr-defined]
+    engine = _FakeEngine(module)
+    for path in (["a"], ["s"]):
+        for offset in (10**30, 2**63, 2**63 - 1):
+            data = inspector.handle(
+                engine,
+                {"what": "children", "module": "m", "path": path, "offset": offset,
+                 "limit": 2**63},
+            )  # fmt: skip
+            assert data["items"] == [] and data["total"] == 1
+    try:
+        inspector.handle(engine, {"module": "m"})
+    except inspector.InspectError as exc:
+        assert "unknown inspect request None" in str(exc)
+    else:
+        raise AssertionError("a request without 'what' was answered")

@@ -154,3 +154,187 @@ def test_controller_receives_each_message_and_its_malformed_twins(
             r.summary()
     assert session.connected, rec.dump()
     _still_serving(session, rec, tmp_path, "v2")
+
+
+# -- the runtime's end ------------------------------------------------------------------
+
+PROGRAM = """
+import time, logic
+data = {"items": list(range(5)), "name": "n"}
+while True:
+    print("value", logic.value(), flush=True)
+    time.sleep(0.05)
+"""
+
+
+class FakeController:
+    """Accepts the program's connection and talks to it frame by frame."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        write(tmp_path / "logic.py", LOGIC)
+        write(tmp_path / "main.py", PROGRAM)
+        self.tmp_path = tmp_path
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(tmp_path / "c.sock"))
+        self.server.listen(1)
+        self.server.settimeout(TIMEOUT)
+        env = dict(os.environ, HCRIDE_IPC=str(tmp_path / "c.sock"), HCRIDE_TOKEN="t",
+                   PYTHONUNBUFFERED="1", PYTHONPATH=str(hcride_root()))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hcride.runtime", "--project", str(tmp_path), "--",
+             str(tmp_path / "main.py")],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        self.conn, _ = self.server.accept()
+        self.conn.settimeout(TIMEOUT)
+        hello = self.recv()
+        assert hello["type"] == "hello" and hello["token"] == "t"
+        self.wait_for(lambda m: m["type"] == "modules"
+                      and any(i["name"] == "logic" for i in m["modules"]))
+        self.builds = 0
+
+    def recv(self) -> dict[str, Any]:
+        msg = protocol.recv_message(self.conn, protocol.TO_CONTROLLER)
+        assert msg is not None, "the program closed the connection"
+        return msg
+
+    def send(self, msg: dict[str, Any]) -> None:
+        protocol.send_message(self.conn, msg)
+
+    def wait_for(self, pred: Any) -> dict[str, Any]:
+        while True:  # recv times out after TIMEOUT: no endless wait
+            msg = self.recv()
+            if pred(msg):
+                return msg
+
+    def ask(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Send ``msg`` then a ping: the first error/reply/result before the pong."""
+        self.send(msg)
+        self.send(M("ping"))
+        answer: dict[str, Any] | None = None
+        ponged = False
+        while not ponged or (answer is None and msg["type"] == "inspect"):
+            got = self.recv()  # the inspect reply may come after the pong (its own thread)
+            if got["type"] == "pong":
+                ponged = True
+            elif got["type"] in ("error", "reply") and answer is None:
+                answer = got
+        return answer or {"type": "pong"}
+
+    def good_build(self, version: str) -> dict[str, Any]:
+        self.builds += 1
+        snapshot = write(self.tmp_path / ".hcr" / f"b{self.builds}" / "logic.py",
+                         LOGIC.replace("v1", version))
+        self.send(M("build", build=self.builds, modules=[
+            {"name": "logic", "file": str(self.tmp_path / "logic.py"),
+             "snapshot": str(snapshot), "digest": ""}]))
+        return self.wait_for(lambda m: m["type"] == "result" and m["result"]["build"] == self.builds)
+
+    def close(self) -> None:
+        self.conn.close()
+        self.server.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[FakeController]:
+    controller = FakeController(tmp_path)
+    yield controller
+    controller.close()
+
+
+def _inspect(**fields: Any) -> dict[str, Any]:
+    return M("inspect", id=fields.pop("id", 1), **fields)
+
+
+RUNTIME_TWINS: dict[str, tuple[dict[str, Any] | None, list[dict[str, Any]]]] = {
+    "ping": (M("ping"), [M("ping", extra={"a": [1] * 1000}, id="x")]),
+    "reload": (M("reload"), [M("reload", modules="all", force=[None])]),
+    "build": (
+        None,  # FakeController.good_build
+        [
+            M("build", build="x", modules=[]),
+            M("build", build=1, modules=3),
+            M("build", build=1),
+            M("build", modules=[]),
+            M("build", build=1, modules=[1, "x"]),
+            M("build", build=1, modules=[{}]),
+            M("build", build=1, modules=[{"name": "logic", "snapshot": 5}]),
+            M("build", build=1, modules=[{"name": ["logic"], "snapshot": "/x"}]),
+            M("build", build=True, modules=[]),
+            M("build", build=-(10**30), modules=[]),
+        ],
+    ),
+    "inspect": (
+        _inspect(what="children", module="__main__", path=["data", 'k:"items"']),
+        [
+            _inspect(),
+            _inspect(what=5),
+            _inspect(what="globals"),
+            _inspect(what="globals", module=["logic"]),
+            _inspect(what="globals", module="no.such.module"),
+            _inspect(what="globals", module="logic", offset=-1),
+            _inspect(what="globals", module="logic", limit=-5),
+            _inspect(what="globals", module="logic", offset="0"),
+            _inspect(what="globals", module="logic", offset=1.5),
+            _inspect(what="children", module="logic"),
+            _inspect(what="children", module="logic", path="value"),
+            _inspect(what="children", module="logic", path=[]),
+            _inspect(what="children", module="logic", path=["nothing_here"]),
+            _inspect(what="children", module="__main__", path=["data", 'k:"gone"']),
+            _inspect(what="children", module="__main__", path=["data", "zz"]),
+            _inspect(what="children", module="__main__", path=["data", 7]),
+            _inspect(what="children", module="__main__", path=["data", "k:{bad json"]),
+            _inspect(what="children", module="__main__", path=["data", 'k:"items"',
+                                                                "i:99"]),
+            _inspect(id=[1], what="children", module="__main__", path=["data", {"k": 1}]),
+        ],
+    ),
+}
+
+# Well-formed but extreme: answered with data, not refused.
+HUGE_INSPECTS = [
+    _inspect(what="globals", module="__main__", offset=10**30),
+    _inspect(what="globals", module="__main__", limit=10**30),
+    _inspect(what="children", module="__main__", path=["data"], offset=10**30),
+    _inspect(what="children", module="__main__", path=["data", 'k:"items"'],
+             offset=2**63, limit=2**63),
+]
+
+
+@pytest.mark.parametrize("kind", sorted(RUNTIME_TWINS))
+def test_runtime_receives_each_message_and_its_malformed_twins(
+    fake: FakeController, kind: str
+) -> None:
+    good, twins = RUNTIME_TWINS[kind]
+    if good is None:
+        assert fake.good_build("v2")["result"]["reloaded"] == ["logic"]
+    else:
+        answer = fake.ask(good)
+        if kind == "ping":
+            assert answer["type"] == "pong"
+        if kind == "inspect":
+            assert answer["type"] == "reply" and answer["ok"], answer
+            assert [i["name"] for i in answer["data"]["items"]] == [f"[{n}]" for n in range(5)]
+    for bad in twins:
+        answer = fake.ask(bad)
+        if kind == "build":
+            assert answer["type"] == "error" and "build" in answer["message"], (bad, answer)
+        elif kind == "inspect":
+            assert answer["type"] == "reply" and answer["id"] == bad["id"], (bad, answer)
+            assert answer["ok"] is False and isinstance(answer["error"], str), (bad, answer)
+            assert answer["error"] and "inspector failed" not in answer["error"], (bad, answer["error"])
+        else:
+            assert answer["type"] == "pong", answer
+    if kind == "inspect":
+        for msg in HUGE_INSPECTS:
+            answer = fake.ask(msg)
+            assert answer["type"] == "reply" and answer["ok"], (msg, answer)
+            assert len(answer["data"]["items"]) <= 1000
+    # The program answers and reloads as before.
+    assert fake.ask(M("ping"))["type"] == "pong"
+    result = fake.good_build("v3")["result"]
+    assert result["reloaded"] == ["logic"] and result["error"] is None, result
+    assert fake.proc.poll() is None

@@ -179,10 +179,9 @@ class Agent:
         elif kind == "build":
             build = msg.get("build")
             modules = msg.get("modules")
-            if not isinstance(build, int) or not isinstance(modules, list) or not all(
-                isinstance(m, dict) for m in modules
-            ):
-                self.send(protocol.message("error", message="malformed build message"))
+            reason = _build_problem(build, modules)
+            if reason is not None:
+                self.send(protocol.message("error", message=f"malformed build message: {reason}"))
                 return
             self.engine.submit_build(build, modules)
             if self.engine.resolved_mode() == "auto":
@@ -268,6 +267,21 @@ class Agent:
             traceback.print_exc()
         finally:
             self._in_handler = False
+
+
+def _build_problem(build: Any, modules: Any) -> str | None:
+    """Why a ``build`` message cannot be used (None: it can)."""
+    if not isinstance(build, int) or isinstance(build, bool) or build < 0:
+        return f"build number {build!r}"
+    if not isinstance(modules, list):
+        return f"modules is {type(modules).__name__}, not a list"
+    for index, entry in enumerate(modules):
+        if not isinstance(entry, dict):
+            return f"modules[{index}] is {type(entry).__name__}, not an object"
+        for field in ("name", "snapshot"):
+            if not isinstance(entry.get(field), str) or not entry[field]:
+                return f"modules[{index}] has no {field} string"
+    return None
 
 
 def _safe_point(frame: FrameType | None) -> bool:

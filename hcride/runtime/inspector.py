@@ -60,7 +60,7 @@ def _container_repr(obj: Any, budget: int, depth: int) -> str:
         opener, closer = "{", "}"
         items: Any = dict.items(obj)
     elif issubclass(t, _SETS):
-        if not len(obj):
+        if not _length(obj):
             return f"{t.__name__}()"
         opener, closer = ("{", "}") if t is set else (f"{t.__name__}({{", "})")
         items = obj
@@ -197,11 +197,14 @@ def _attributes(obj: Any) -> dict[str, Any]:
 
 
 def _kind_of(obj: Any) -> str:
-    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+    # issubclass(type(obj)), not isinstance: isinstance may read a ``__class__`` property
+    # (a proxy's, which can raise or block).
+    t = type(obj)
+    if issubclass(t, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
         return "function"
-    if isinstance(obj, type):
+    if issubclass(t, type):
         return "class"
-    if isinstance(obj, types.ModuleType):
+    if issubclass(t, types.ModuleType):
         return "module"
     return "value"
 
@@ -220,7 +223,7 @@ def _expandable(obj: Any) -> bool:
         return False
     if issubclass(t, (list, tuple, dict, set, frozenset)):
         return bool(_length(obj))
-    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+    if issubclass(t, (types.FunctionType, types.BuiltinFunctionType)):
         return False
     return bool(_attributes(obj))
 
@@ -267,14 +270,20 @@ def _page(obj: Any, offset: int, limit: int, deadline: float) -> tuple[int | Non
             items.append(_item(code, label, value, deadline))
         return total, items
     if issubclass(t, (set, frozenset)):
-        total = len(obj)
-        for position, value in enumerate(itertools.islice(obj, offset, offset + limit), offset):
+        total = _length(obj) or 0
+        values = _set_iter(obj)
+        for position, value in enumerate(itertools.islice(values, offset, offset + limit), offset):
             items.append(_item(f"p:{position}", f"<{position}>", value, deadline))
         return total, items
     attributes = list(_attributes(obj).items())
     for name, value in attributes[offset : offset + limit]:
         items.append(_item(f"a:{name}", f".{name}", value, deadline))
     return len(attributes), items
+
+
+def _set_iter(obj: Any) -> Any:
+    """The items of a set or frozenset, never through a subclass's ``__iter__``."""
+    return (set.__iter__ if issubclass(type(obj), set) else frozenset.__iter__)(obj)
 
 
 def _child(obj: Any, key: Any) -> Any:
@@ -291,7 +300,7 @@ def _child(obj: Any, key: Any) -> Any:
         if tag == "p" and issubclass(t, dict):
             return next(itertools.islice(dict.values(obj), int(rest), None))
         if tag == "p" and issubclass(t, (set, frozenset)):
-            return next(itertools.islice(obj, int(rest), None))
+            return next(itertools.islice(_set_iter(obj), int(rest), None))
         if tag == "a":
             return _attributes(obj)[rest]
     except (IndexError, KeyError, StopIteration, ValueError, TypeError):
@@ -322,13 +331,16 @@ def _bounds(msg: dict[str, Any]) -> tuple[int, int]:
     offset, limit = msg.get("offset", 0), msg.get("limit", PAGE)
     if not isinstance(offset, int) or not isinstance(limit, int) or offset < 0 or limit < 0:
         raise InspectError("offset and limit must be non-negative integers")
-    return offset, min(limit, MAX_PAGE)
+    # Past the end is an empty page; keep slice and islice bounds below sys.maxsize.
+    return min(offset, sys.maxsize // 2), min(limit, MAX_PAGE)
 
 
 def handle(engine: Any, msg: dict[str, Any]) -> Any:
     """Answer one ``inspect`` request; raises ``InspectError`` for a bad one."""
     what = msg.get("what")
     deadline = time.monotonic() + REQUEST_BUDGET_S
+    if what not in ("modules", "globals", "children"):
+        raise InspectError(f"unknown inspect request {what!r}")
     if what == "modules":
         return {"modules": engine.module_infos() if engine is not None else []}
     offset, limit = _bounds(msg)
