@@ -133,3 +133,27 @@ def test_ignored_paths(tmp_path: Path) -> None:
     assert is_ignored(tmp_path, tmp_path / "a.txt")
     assert not is_ignored(tmp_path, tmp_path / "pkg" / "a.py")
     assert module_name(tmp_path, tmp_path / "pkg" / "__init__.py") == "pkg"
+
+
+def test_unwritable_build_folder_is_a_clear_rejection(tmp_path: Path) -> None:
+    """Nothing can be snapshotted (here ``.hcr`` is a file; a read-only project is the
+    same): the build is rejected with the reason, not lost in a watcher thread's log,
+    and the next save after the folder is fixed builds again."""
+    write(tmp_path / "main.py", "import logic\n")
+    logic = write(tmp_path / "logic.py", "def f():\n    return 1\n")
+    (tmp_path / ".hcr").write_text("not a folder")
+    events: list[ev.Event] = []
+    sent: list[dict] = []
+    builder = Builder(tmp_path, tmp_path / "main.py", events.append, sent.append)
+    builder.load_baseline()
+    write(logic, "def f():\n    return 2\n")
+    outcome = builder.build([logic])
+    assert outcome is not None and not outcome.ok and not sent
+    (rejected,) = [e for e in events if isinstance(e, ev.BuildRejected)]
+    (why,) = rejected.result.rejected
+    assert why.module == "logic" and ".hcr" in why.message and "writable" in why.message
+    assert rejected.result.summary() == [f"rejected {why.describe()}"]
+    (tmp_path / ".hcr").unlink()
+    outcome = builder.build([])  # the refused files are carried to the next build
+    assert outcome is not None and outcome.ok
+    assert Path(sent[-1]["modules"][0]["snapshot"]).read_text() == "def f():\n    return 2\n"

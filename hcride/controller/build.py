@@ -241,10 +241,26 @@ class Builder:
         self._carry.clear()
         self._rejected.clear()
         folder = self.builds_dir / str(number)
+        for path, data, _version in checked:
+            snapshot = folder / path.relative_to(self.project)
+            try:
+                snapshot.parent.mkdir(parents=True, exist_ok=True)
+                snapshot.write_bytes(data)
+            except OSError as exc:  # read-only project, full disk, .hcr not a folder
+                message = (
+                    f"cannot write the build snapshot {snapshot}: {exc.strerror or exc}"
+                    " (hcride keeps builds in the project's .hcr folder: it must be writable)"
+                )
+                outcome.rejected.append(Rejection(self.name_of(path), "error", message, str(path)))
+                self._carry = {p for p, _ in candidates}  # built again with the next save
+                result = ReloadResult(
+                    ok=False, rejected=outcome.rejected, build=number,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                )  # fmt: skip
+                self._emit(BuildRejected(build=number, result=result))
+                return outcome
         for path, data, version in checked:
             snapshot = folder / path.relative_to(self.project)
-            snapshot.parent.mkdir(parents=True, exist_ok=True)
-            snapshot.write_bytes(data)
             outcome.modules.append(
                 {
                     "name": self.name_of(path),
