@@ -330,3 +330,34 @@ def test_find_bar(qtbot, window: MainWindow) -> None:
     assert bar.status.text() == "not found"
     QTest.keyClick(bar.line, Qt.Key.Key_Escape)
     assert not bar.isVisible()
+
+
+def test_console_shows_a_prompt_without_newline_and_completes_it_in_place(qtbot) -> None:
+    """``input("Name: ")`` prints no newline: the prompt must still appear; the row
+    grows as more of the line arrives and becomes the whole line, not a second row."""
+    model = ConsoleModel(load_theme("light"))
+    model.append("stdout", "first\n")
+    model.append("stdout", "Name: ")
+    qtbot.waitUntil(lambda: model.text() == "first\nName: ", timeout=10_000)
+    model.append("stderr", "warning\n")
+    model.append("stdout", "Bo")
+    qtbot.waitUntil(lambda: model.text() == "first\nName: Bo\nwarning", timeout=10_000)
+    model.append("stdout", "b\nnext\n")
+    qtbot.waitUntil(lambda: model.text().endswith("next"), timeout=10_000)
+    assert model.text() == "first\nName: Bob\nwarning\nnext"
+    assert [model.index(r).data(StreamRole) for r in range(4)] == [
+        "stdout", "stdout", "stderr", "stdout",
+    ]  # fmt: skip
+
+
+def test_console_very_long_line_is_one_cut_row(qtbot) -> None:
+    from hcride.ide.models.console import MAX_LINE_CHARS
+
+    model = ConsoleModel(load_theme("light"))
+    line = "x" * 1_000_000
+    for start in range(0, len(line), 65536):  # as the pipe delivers it
+        model.append("stdout", line[start : start + 65536])
+    model.append("stdout", "\nafter\n")
+    qtbot.waitUntil(lambda: model.text().endswith("after"), timeout=10_000)
+    assert model.rowCount() == 2
+    assert model.index(0).data() == "x" * MAX_LINE_CHARS

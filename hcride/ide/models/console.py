@@ -33,6 +33,9 @@ MAX_LINES = 10_000
 MAX_LINE_CHARS = 2_000
 FLUSH_MS = 50
 FLUSH_LINES = 2_000
+PARTIAL_MS = 250
+"""An unterminated line (a prompt, a progress bar) is shown after this long, in a row
+that grows until its newline arrives."""
 """At most this many lines reach the view per flush (40k lines a second)."""
 SKIPPED = "… {} lines skipped …"
 Index = QModelIndex | QPersistentModelIndex
@@ -71,6 +74,16 @@ class ConsoleModel(QStringListModel):
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.flush)
+        self._open: dict[str, int] = {}
+        """Rows showing a line still waiting for its newline: stream -> row."""
+        self._completed: dict[str, str] = {}
+        self._cut: set[str] = set()
+        """Streams whose current line was cut at ``MAX_LINE_CHARS``: the rest of it,
+        up to its newline, is dropped (one row per line, however long)."""
+        self._partial_timer = QTimer(self)
+        self._partial_timer.setSingleShot(True)
+        self._partial_timer.setInterval(PARTIAL_MS)
+        self._partial_timer.timeout.connect(self._show_partials)
 
     # ---------------------------------------------------------------- feeding
 
@@ -100,6 +113,11 @@ class ConsoleModel(QStringListModel):
         """Move the queued output into the model (the timer calls this)."""
         self._timer.stop()
         new = self._take_lines()
+        for stream, text in self._completed.items():  # the open row gets its whole line
+            self._set_row(self._open.pop(stream), stream, text)
+        self._completed.clear()
+        if self._partial and not self._partial_timer.isActive():
+            self._partial_timer.start()
         if not new:
             return
         first = len(self._lines)
@@ -110,6 +128,25 @@ class ConsoleModel(QStringListModel):
             del self._lines[:excess]
             self.removeRows(0, excess)
             self.dropped += excess
+            self._open = {k: r - excess for k, r in self._open.items() if r >= excess}
+
+    def _set_row(self, row: int, stream: str, text: str) -> None:
+        if 0 <= row < len(self._lines):
+            self._lines[row] = (stream, text[:MAX_LINE_CHARS])
+            self.dataChanged.emit(self.index(row), self.index(row))
+
+    def _show_partials(self) -> None:
+        """Show (or grow) the rows of lines that have no newline yet."""
+        self.flush()
+        for stream, tail in self._partial.items():
+            row = self._open.get(stream)
+            if row is not None:
+                self._set_row(row, stream, tail)
+                continue
+            row = len(self._lines)
+            self._lines.append((stream, tail[:MAX_LINE_CHARS]))
+            self.insertRows(row, 1)
+            self._open[stream] = row
 
     def _take_lines(self) -> list[tuple[str, str]]:
         queue, self._queue = self._queue, collections.deque()
@@ -121,7 +158,10 @@ class ConsoleModel(QStringListModel):
         for stream, text in queue:
             if stream == _END_PARTIALS:
                 for name, tail in partial.items():
-                    out.append((name, tail[:MAX_LINE_CHARS]))
+                    if name in self._open:
+                        self._completed[name] = tail
+                    else:
+                        out.append((name, tail[:MAX_LINE_CHARS]))
                 partial.clear()
                 continue
             if skip:
@@ -132,25 +172,40 @@ class ConsoleModel(QStringListModel):
                     skip -= count
                     skipped += count
                     partial.pop(stream, None)
+                    self._open.pop(stream, None)  # its row keeps what it showed
                     text = text[text.rindex("\n") + 1 :]
                 else:
                     text = text.split("\n", skip)[-1]
                     skipped += skip
                     skip = 0
                     partial.pop(stream, None)
+                    self._open.pop(stream, None)
                 if skip == 0 and skipped:
                     out.append(("system", SKIPPED.format(skipped)))
                     self.skipped += skipped
                     self.dropped += skipped
                 if not text:
                     continue
+            if stream in self._cut:
+                if "\n" not in text:
+                    continue
+                text = text[text.index("\n") + 1 :]
+                self._cut.discard(stream)
+                if not text:
+                    continue
             text = partial.pop(stream, "") + text
             parts = text.split("\n")
             tail = parts.pop()
+            if parts and stream in self._open and stream not in self._completed:
+                self._completed[stream] = parts.pop(0).rstrip("\r")
             out.extend((stream, p.rstrip("\r")[:MAX_LINE_CHARS]) for p in parts)
             if tail:
                 if len(tail) > MAX_LINE_CHARS:
-                    out.append((stream, tail[:MAX_LINE_CHARS]))
+                    if stream in self._open and stream not in self._completed:
+                        self._completed[stream] = tail
+                    else:
+                        out.append((stream, tail[:MAX_LINE_CHARS]))
+                    self._cut.add(stream)
                 else:
                     partial[stream] = tail
         return out
@@ -161,6 +216,10 @@ class ConsoleModel(QStringListModel):
         self._queue.clear()
         self._queued_lines = 0
         self._partial.clear()
+        self._partial_timer.stop()
+        self._open.clear()
+        self._completed.clear()
+        self._cut.clear()
         self.setStringList([])
 
     def text(self) -> str:
