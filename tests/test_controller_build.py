@@ -157,3 +157,15 @@ def test_unwritable_build_folder_is_a_clear_rejection(tmp_path: Path) -> None:
     outcome = builder.build([])  # the refused files are carried to the next build
     assert outcome is not None and outcome.ok
     assert Path(sent[-1]["modules"][0]["snapshot"]).read_text() == "def f():\n    return 2\n"
+
+
+def test_form_feed_inside_a_line_does_not_misalign_the_incremental_check() -> None:
+    # str.splitlines() would split at the form feed; the parser does not.
+    source = (
+        'PAGE = "a\x0cb\x0cc\x0cd"\n\ndef g():\n    return 0\n\n'
+        "def f():\n    return 1\n\nclass C:\n    x: int\n"
+    )
+    base = full_version(source, source.encode(), "m.py")
+    text = source.replace("return 1", "return 2")
+    got = new_version(base, text, text.encode(), "m.py")
+    assert _summary(got.table) == _summary(split_module(text))

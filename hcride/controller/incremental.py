@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass
 
 from hcride.analysis.incremental import update_table
-from hcride.analysis.statements import ModuleTable, source_digest, table_from_tree
+from hcride.analysis.statements import ModuleTable, source_digest, split_lines, table_from_tree
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def full_version(text: str, data: bytes, filename: str) -> Version:
     except (ValueError, RecursionError, MemoryError) as exc:
         raise CheckError(str(exc), 0, 0) from None
     table = table_from_tree(tree, text, source_digest(data)).without_nodes()
-    return Version(table.digest, tuple(text.splitlines(keepends=True)), table)
+    return Version(table.digest, tuple(split_lines(text)), table)
 
 
 def new_version(old: Version | None, text: str, data: bytes, filename: str) -> Version:
@@ -53,7 +53,7 @@ def new_version(old: Version | None, text: str, data: bytes, filename: str) -> V
     """
     if old is None:
         return full_version(text, data, filename)
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     try:
         update = update_table(old.table, list(old.lines), text, lines, source_digest(data),
                               filename)
