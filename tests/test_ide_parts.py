@@ -361,3 +361,24 @@ def test_console_very_long_line_is_one_cut_row(qtbot) -> None:
     qtbot.waitUntil(lambda: model.text().endswith("after"), timeout=10_000)
     assert model.rowCount() == 2
     assert model.index(0).data() == "x" * MAX_LINE_CHARS
+
+
+def test_a_latin1_file_is_saved_in_latin1(window: MainWindow) -> None:
+    """A file that is not UTF-8 (PEP 263 ``coding: latin-1``) keeps its bytes: an edit
+    and a save change only the edited text, never é into U+FFFD."""
+    path = window.project / "legacy.py"
+    original = "# -*- coding: latin-1 -*-\nname = 'café'\n".encode("latin-1")
+    path.write_bytes(original)
+    editor = window.open_file(path)
+    assert "café" in editor.text()
+    editor.set_text(editor.text() + "x = 1\n")
+    assert window.save()
+    assert path.read_bytes() == original + b"x = 1\n"
+    warnings: list[str] = []
+    window.tabs.warn = lambda title, text: warnings.append(text)
+    editor.set_text(editor.text() + "s = '€'\n")  # not in latin-1
+    assert not window.save()
+    assert warnings and "iso-8859-1" in warnings[0] and "nothing was written" in warnings[0]
+    assert editor.is_modified and "€" in editor.text()  # the text is kept
+    assert path.read_bytes() == original + b"x = 1\n"
+    window.tabs.ask = lambda *a: "Discard"  # qtbot closes the window before the fixture's teardown

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from pathlib import Path
 
 from lexilla import Language, create_lexer
@@ -59,6 +61,22 @@ SC_ELEMENT_CARET_LINE_BACK = 50
 SC_ELEMENT_SELECTION_BACK = 11
 
 
+def source_encoding(data: bytes) -> str:
+    """UTF-8 when ``data`` is UTF-8; else the encoding its ``coding:`` line declares,
+    else latin-1 (which maps every byte to a character and back unchanged)."""
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        data.decode(encoding)
+        return encoding
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return "latin-1"
+
+
 class CodeEditor(ScintillaEdit):
     """A Python editor: ``text()``/``set_text()``, problems marked at their lines.
 
@@ -70,6 +88,9 @@ class CodeEditor(ScintillaEdit):
         super().__init__(parent)
         self.path = path
         self.disk_bytes: bytes | None = None
+        self.encoding = "utf-8"
+        """How the file's bytes are text: UTF-8, or the PEP 263 ``coding:`` it
+        declares; saving writes the same encoding (never silently converts)."""
         """The bytes last read from or written to disk (to tell our writes apart)."""
         self._problem_lines: list[int] = []
         self.setCodePage(Scintilla.CpUtf8)
@@ -119,7 +140,8 @@ class CodeEditor(ScintillaEdit):
         """Show ``data`` as the file's saved content (not undoable, unmodified)."""
         line = self.firstVisibleLine()
         pos = self.currentPos()
-        self.setText(data.decode("utf-8", "replace"))
+        self.encoding = source_encoding(data)
+        self.setText(data.decode(self.encoding, "replace"))
         self.emptyUndoBuffer()
         self.setSavePoint()
         self.disk_bytes = data

@@ -43,6 +43,10 @@ class EditorTabs(QTabWidget):
         self.setDocumentMode(True)
         self.theme = theme
         self.ask: Ask = ask_with_message_box(self)
+        self.warn: Callable[[str, str], object] = lambda title, text: QMessageBox.warning(
+            self, title, text
+        )
+        """``warn(title, text)``: tell the user something went wrong (tests replace it)."""
         self._watcher = QFileSystemWatcher(self)
         self._watcher.fileChanged.connect(self._on_disk_change)
         self.tabCloseRequested.connect(lambda i: self.close_tab(i))
@@ -89,11 +93,20 @@ class EditorTabs(QTabWidget):
         ed = ed or self.current()
         if ed is None or ed.path is None:
             return False
-        data = ed.text().encode("utf-8")
+        try:
+            data = ed.text().encode(ed.encoding)
+        except UnicodeEncodeError as exc:
+            self.warn(
+                "Save failed",
+                f"Could not save {ed.path}: the file is {ed.encoding} and the text has "
+                f"characters {ed.encoding} cannot hold ({exc.object[exc.start:exc.end]!r}).\n"
+                "Change its coding line to utf-8 or remove them; nothing was written.",
+            )  # fmt: skip
+            return False
         try:
             atomic_write(ed.path, data)
         except OSError as exc:
-            QMessageBox.warning(self, "Save failed", f"Could not save {ed.path}:\n{exc}")
+            self.warn("Save failed", f"Could not save {ed.path}:\n{exc}")
             return False
         ed.mark_saved(data)
         self._watch(ed.path)
