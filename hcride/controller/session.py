@@ -1,7 +1,6 @@
 """A session: one user program running under the runtime, driven by the controller.
 
-CONTRACT (written before the implementation so the CLI and the IDE can be built in
-parallel; the implementer keeps these names and signatures):
+The API the CLI (``cli_run``) and the IDE (``hcride.ide.runner``) drive:
 
     session = Session(
         project=Path("samples/counter"),

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from hcride.controller.state import ModuleStatus, SessionState, norm
+from hcride.ide.models.base import ColumnsModel
 from hcride.ide.theme import Theme
 
 SKIP_DIRS = {".git", ".hcr", "__pycache__", "site-packages", "node_modules", ".venv", "venv"}
@@ -78,7 +79,7 @@ def status_icon(colour: QColor, size: int = 12) -> QIcon:
     return QIcon(pix)
 
 
-class ModuleTreeModel(QAbstractItemModel):
+class ModuleTreeModel(ColumnsModel):
     """Columns: file or module, version, state (``ModuleStatus`` text)."""
 
     HEADERS = ("Module", "Version", "State")
@@ -153,14 +154,6 @@ class ModuleTreeModel(QAbstractItemModel):
         if parent.isValid() and parent.column() != 0:
             return 0
         return len(self._node(parent).children)
-
-    def columnCount(self, parent: Index = ROOT) -> int:
-        return 3
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from hcride.controller.state import LogEntry, LogNode, SessionState
+from hcride.ide.models.base import ColumnsModel
 from hcride.ide.theme import Theme
 
 FileRole = Qt.ItemDataRole.UserRole + 1
@@ -47,7 +48,7 @@ class _Item:
         return self.children
 
 
-class ReloadLogModel(QAbstractItemModel):
+class ReloadLogModel(ColumnsModel):
     """Columns: time, modules, result, duration. Detail rows use column 0."""
 
     HEADERS = ("Time", "Modules", "Result", "Duration")
@@ -126,14 +127,6 @@ class ReloadLogModel(QAbstractItemModel):
             return False
         data = parent.internalPointer().data
         return bool(data.details if isinstance(data, LogEntry) else data.children)
-
-    def columnCount(self, parent: Index = ROOT) -> int:
-        return 4
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
 )
 
+from hcride.ide.models.base import ColumnsModel
 from hcride.ide.theme import Theme
 
 PAGE = 200
@@ -141,7 +141,7 @@ def _node_from(item: dict[str, Any], parent: VarNode, position: int) -> VarNode:
     )
 
 
-class VariablesModel(QAbstractItemModel):
+class VariablesModel(ColumnsModel):
     """Columns: name, type, value, reload (``preserved`` / ``initialized``)."""
 
     HEADERS = ("Name", "Type", "Value", "Reload")
@@ -331,9 +331,6 @@ class VariablesModel(QAbstractItemModel):
             return 0
         return len(self.node(parent).children)
 
-    def columnCount(self, parent: Index = ROOT) -> int:
-        return 4
-
     def hasChildren(self, parent: Index = ROOT) -> bool:
         node = self.node(parent)
         if parent.isValid() and parent.column() != 0:
@@ -360,11 +357,6 @@ class VariablesModel(QAbstractItemModel):
         if node.lo is not None:
             limit = min(PAGE, node.hi - node.lo - len(node.children))
         self._request(node, node.base + len(node.children), limit, merge=False)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
