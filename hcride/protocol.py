@@ -21,7 +21,10 @@ Messages, controller -> runtime:
 Messages, runtime -> controller:
 
 ``hello``     ``{"token", "pid", "python", "executable", "mode", "main"}``
-``modules``   ``{"modules": [ModuleInfo...]}`` whenever the set or a version changes.
+``modules``   ``{"modules": [ModuleInfo...], "removed": [name...], "full": bool}``: the
+              modules that were imported or changed version or state (``full``: the
+              whole list, sent once on connecting; the receiver drops the others), and
+              the names no longer loaded (a rolled-back batch's first imports).
 ``pending``   ``{"build": N}``: a build was received and waits for the program.
 ``result``    ``{"result": ReloadResult.to_dict()}`` after every reload attempt.
 ``reply``     ``{"id": R, "ok": bool, "data": ..., "error": str | None}`` to ``inspect``.

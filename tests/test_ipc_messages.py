@@ -73,9 +73,13 @@ CONTROLLER_TWINS: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {
     # kind: (well-formed, [malformed twins])
     "modules": (
         M("modules", modules=[{"name": "extra", "file": "/nowhere/extra.py", "version": 1,
-                               "state": "loaded", "digest": ""}], mode="auto"),
+                               "state": "loaded", "digest": ""}], mode="auto",
+          removed=["gone"], full=False),
         [
             M("modules", modules="nope"),
+            M("modules", modules=[], removed="logic"),
+            M("modules", modules=[], removed=[5, None]),
+            M("modules", modules=[], full="yes"),
             M("modules"),
             M("modules", modules=[1, "x", None]),
             M("modules", modules=[{"name": 5, "file": "\x00", "version": "abc"}]),
@@ -142,6 +146,8 @@ def test_controller_receives_each_message_and_its_malformed_twins(
         assert any(m["name"] == "extra" for e in rec.of(ev.ModulesChanged) for m in e.modules)
     for event in rec.events:  # whatever reached the listeners is well typed
         if isinstance(event, ev.ModulesChanged):
+            assert all(isinstance(name, str) for name in event.removed)
+            assert isinstance(event.full, bool)
             for info in event.modules:
                 assert isinstance(info.get("name"), str) and isinstance(info.get("file"), str)
                 assert isinstance(info.get("version", 0), int)

@@ -93,8 +93,12 @@ class Builder:
         """Files of a rejected build: built again with the next build."""
         self._rejected: dict[Path, str | None] = {}
         """Per file of the last rejected build: the digest refused (None: unreadable)."""
+        self._running: dict[Path, str] = {}
+        """Per file: the digest of the version the program reported running."""
         self._names: dict[Path, str] = {}
         self._lock = threading.Lock()
+        self.parses = 0
+        """Sources parsed so far (a count for tests: nothing is parsed before a save)."""
         self.builds_dir = self.project / ".hcr" / "builds"
         self._next = self._first_free_number()
 
@@ -108,7 +112,11 @@ class Builder:
     # -- baseline -------------------------------------------------------------------
 
     def load_baseline(self, parse: bool = True) -> None:
-        """Remember every project source as the version the program starts from."""
+        """Remember every project source as the version the program starts from.
+
+        A session does not call this (it would read, and parse, the whole project at
+        start): it learns each module's running version from the program's reports
+        (``set_module_names``) and parses a file when it is first saved."""
         for path in iter_sources(self.project):
             try:
                 data = path.read_bytes()
@@ -127,6 +135,7 @@ class Builder:
             data = self._base_bytes.get(path)
         if version is not None or data is None:
             return version
+        self.parses += 1
         try:
             version = full_version(decode_source(data), data, str(path))
         except (CheckError, SyntaxError, UnicodeDecodeError, LookupError):
@@ -137,12 +146,36 @@ class Builder:
         return version
 
     def set_module_names(self, infos: Iterable[dict[str, Any]]) -> None:
-        """Use the runtime's own names for the files it loaded."""
+        """The program reported these modules (imported, or a new version): use its
+        names for their files, and its versions as the baseline of the next build.
+
+        A file seen for the first time is read now (not parsed) when it still holds
+        the version the program runs, so that its first save is checked against that
+        text (class shapes); if it changed already, its digest alone says whether a
+        save is a change."""
         for info in infos:
             try:
-                self._names[Path(info["file"]).resolve()] = str(info["name"])
-            except (KeyError, TypeError, OSError):
+                path = Path(info["file"]).resolve()
+            except (KeyError, TypeError, OSError, ValueError):
                 continue
+            if info.get("name") != "__main__":
+                self._names[path] = str(info["name"])
+            digest = info.get("digest")
+            if not isinstance(digest, str) or not digest:
+                continue
+            with self._lock:
+                self._running[path] = digest
+                known = self._base_bytes.get(path)
+            if known is not None and source_digest(known) == digest:
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if source_digest(data) == digest:
+                with self._lock:
+                    self._base_bytes[path] = data
+                    self._base[path] = None
 
     def name_of(self, path: Path) -> str:
         return self._names.get(path) or module_name(self.project, path)
@@ -166,9 +199,12 @@ class Builder:
                 data = None
             with self._lock:
                 base = self._base_bytes.get(path)
-            if data is not None and base is not None and source_digest(data) == source_digest(base):
+                base_digest = source_digest(base) if base is not None else None
+                if base_digest is None:
+                    base_digest = self._running.get(path)
+            if data is not None and base_digest is not None and source_digest(data) == base_digest:
                 continue
-            if data is None and base is None:
+            if data is None and base_digest is None:
                 continue  # a file we never knew vanished: nothing to report
             if self.main_script is not None and path == self.main_script:
                 if data is not None:
@@ -207,6 +243,7 @@ class Builder:
                 outcome.rejected.append(Rejection(name, "unreadable", str(exc), str(path)))
                 continue
             base = self._base_version(path)
+            self.parses += 1
             try:
                 version = new_version(base, text, data, str(path))
             except CheckError as exc:

@@ -123,14 +123,17 @@ class ReloadFailed(Event):
 
 @dataclass(frozen=True)
 class ModulesChanged(Event):
-    """The runtime's list of reloadable modules: dicts with ``name``, ``file``,
-    ``version``, ``state`` and ``digest``."""
+    """Reloadable modules that were imported or changed: dicts with ``name``,
+    ``file``, ``version``, ``state`` and ``digest``; ``removed`` names the modules no
+    longer loaded. With ``full``, ``modules`` is the whole list (the others are gone)."""
 
     kind: ClassVar[str] = "modules_changed"
     modules: tuple[dict, ...]
     mode: str = ""
     """The runtime's resolved mode now (``detect`` becomes ``manual`` once the program
     imports ``hcride.hotcodereloading``, usually after the first ModulesChanged)."""
+    removed: tuple[str, ...] = ()
+    full: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     kwargs = {f.name: data[f.name] for f in fields(cls) if f.name in data}
     if "result" in kwargs:
         kwargs["result"] = ReloadResult.from_dict(kwargs["result"])
-    for name in ("files", "modules", "argv"):
+    for name in ("files", "modules", "argv", "removed"):
         if name in kwargs and isinstance(kwargs[name], list):
             kwargs[name] = tuple(kwargs[name])
     return cls(**kwargs)

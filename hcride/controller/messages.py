@@ -25,6 +25,9 @@ def _str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+is_str_list = _str_list
+
+
 def _check_fields(data: Any, what: str, required: dict[str, Any], optional: dict[str, Any]) -> (
     str | None
 ):

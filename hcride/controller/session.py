@@ -156,10 +156,9 @@ class Session:
             self._stopping = False
             self._returncode = None
             self.mode = self.requested_mode
+            # No baseline read at start: the program's module reports give it, file by
+            # file (Builder.set_module_names); a file is parsed when first saved.
             self.builder = Builder(self.project, self.script, self._emit, self._send_build)
-            threading.Thread(
-                target=self.builder.load_baseline, name="hcride-baseline", daemon=True
-            ).start()
             if self._ipc is None:
                 self._ipc = IpcServer(
                     self._on_message,
@@ -441,13 +440,26 @@ class Session:
             if not isinstance(modules, list):
                 self._malformed(kind, f"modules is {type(modules).__name__}, not a list")
                 return
+            removed = msg.get("removed", [])
+            if not messages.is_str_list(removed):
+                self._malformed(kind, f"removed is {removed!r:.60}, not a list of names")
+                removed = []
+            full = msg.get("full", False)
+            if not isinstance(full, bool):
+                self._malformed(kind, f"full is {full!r:.60}, not true or false")
+                full = False
             infos, dropped = messages.clean_modules(modules)
             if dropped:
                 self._malformed(kind, f"{len(dropped)} entries dropped ({dropped[0]})")
             if isinstance(msg.get("mode"), str):
                 self.mode = msg["mode"]
             self.builder.set_module_names(infos)
-            self._emit(ModulesChanged(modules=tuple(infos), mode=self.mode))
+            self._emit(
+                ModulesChanged(
+                    modules=tuple(infos), mode=self.mode, removed=tuple(removed),
+                    full=full,
+                )
+            )  # fmt: skip
         elif kind == "result":
             data = msg.get("result")
             reason = messages.check_result(data)

@@ -116,6 +116,8 @@ class SessionState:
     def __init__(self, project: Path | None = None) -> None:
         self.project = norm(project) if project else ""
         self.modules: dict[str, ModuleEntry] = {}
+        self._by_file: dict[str, str] = {}
+        """Normalized file -> module name (checked against the entry on lookup)."""
         self.main_script = ""
         self.running = False
         self.pid: int | None = None
@@ -138,11 +140,17 @@ class SessionState:
     # ----------------------------------------------------------------- queries
 
     def module_for_file(self, file: str) -> ModuleEntry | None:
+        """The module loaded from ``file`` (a dict lookup: views ask for every row)."""
         key = norm(file)
-        for entry in self.modules.values():
-            if entry.file == key:
-                return entry
+        entry = self.modules.get(self._by_file.get(key, ""))
+        if entry is not None and entry.file == key:
+            return entry
         return None
+
+    def _index(self, entry: ModuleEntry) -> None:
+        """Keep ``module_for_file`` current after ``entry.file`` was set."""
+        if entry.file:
+            self._by_file[entry.file] = entry.name
 
     def status_for_file(self, file: str) -> ModuleStatus:
         key = norm(file)
@@ -204,6 +212,7 @@ class SessionState:
         self.stopped = False
         self.mode = ""
         self.modules.clear()
+        self._by_file.clear()
         self.reports.clear()
         self.log.append(
             LogEntry(event.time, Path(event.script).name, "started", file=self.main_script)
@@ -233,6 +242,8 @@ class SessionState:
         return f"exited with code {self.returncode}"
 
     def _on_modules_changed(self, event: ev.ModulesChanged) -> None:
+        """A delta (the modules that changed; ``removed``), or with ``full`` the whole
+        list: work proportional to what changed, not to the project."""
         seen: set[str] = set()
         for info in event.modules:
             name = str(info.get("name", ""))
@@ -257,9 +268,10 @@ class SessionState:
                 ModuleStatus.CHANGED_ON_DISK,
             ):
                 entry.status = ModuleStatus.BUILD_PENDING
-        for name in list(self.modules):
-            if name not in seen:
-                del self.modules[name]
+            self._index(entry)
+        gone = [n for n in self.modules if n not in seen] if event.full else event.removed
+        for name in gone:
+            self.modules.pop(name, None)
 
     def _entries_for_files(self, files: tuple[str, ...] | list[str]) -> list[ModuleEntry]:
         out = []
@@ -405,6 +417,7 @@ class SessionState:
             entry = self.modules[report.name] = ModuleEntry(report.name, file, report.version)
         if file and f"{os.sep}.hcr{os.sep}" not in file:
             entry.file = file
+            self._index(entry)
         entry.version = max(entry.version, report.version)
         entry.status = ModuleStatus.RELOADED
         entry.message = f"version {report.version}"

@@ -12,7 +12,7 @@ the session token, and from then on:
   slow ``repr`` never delays a build;
 - ``ping``: ``pong``.
 
-Engine events (results, module lists, pending builds) are forwarded as messages.
+Engine events (results, module changes, pending builds) are forwarded as messages.
 
 Applying on the main thread without the program's cooperation: the agent sends a
 signal to the main thread (``signal.pthread_kill``). Python runs the handler on the
@@ -114,7 +114,7 @@ class Agent:
         self.engine.controlled = True
         self.engine.add_listener(self._on_engine_event)
         threading.Thread(target=self._reader, name="hcride-agent", daemon=True).start()
-        self._on_engine_event("modules", {"modules": self.engine.module_infos()})
+        self._on_engine_event("modules", {"modules": self.engine.module_infos(), "full": True})
 
     # -- sending --------------------------------------------------------------------
 
@@ -143,9 +143,16 @@ class Agent:
         if kind == "result":
             self.send(protocol.message("result", result=payload))
         elif kind == "modules":
-            modules = payload.get("modules", [])
+            # What changed (the whole list only once, on connecting): a program that
+            # imports N modules sends N entries, not N * N / 2.
             self.send(
-                protocol.message("modules", modules=modules, mode=self.engine.resolved_mode())
+                protocol.message(
+                    "modules",
+                    modules=payload.get("modules", []),
+                    removed=payload.get("removed", []),
+                    full=bool(payload.get("full", False)),
+                    mode=self.engine.resolved_mode(),
+                )
             )
         elif kind == "pending":
             self.send(protocol.message("pending", build=payload.get("build")))

@@ -174,6 +174,8 @@ class Engine:
         """Modules first imported while the batch being committed ran."""
         self._dir_cache: dict[Path, bool] = {}
         self._order = 0
+        self._announced: list[str] = []
+        """Modules first imported since the current reload started (told to listeners)."""
         self._modules_seen = 0
         self._checked: dict[str, str] = {}
         self._installed = False
@@ -250,13 +252,14 @@ class Engine:
             )
             if self._reloading:
                 self._first_imports.append(name)
+                self._announced.append(name)
             linecache.cache[str(path)] = (len(text), None, lines, str(path))
-        self._notify("modules", {"modules": self.module_infos()})
+        self._notify("modules", {"modules": self.module_infos([name])})
 
     def adopt_loaded_modules(self) -> None:
         """Track reloadable modules imported without the engine's loader (before it was
         installed, or by other import machinery)."""
-        found = False
+        found: list[str] = []
         if len(sys.modules) == self._modules_seen:
             return
         self._modules_seen = len(sys.modules)
@@ -283,9 +286,9 @@ class Engine:
                     table.without_nodes(), self._order, st.split_lines(text),
                     stat=_settled(_stat(path)),
                 )
-            found = True
+            found.append(name)
         if found:
-            self._notify("modules", {"modules": self.module_infos()})
+            self._notify("modules", {"modules": self.module_infos(found)})
 
     # --------------------------------------------------------------- public API
 
@@ -304,10 +307,16 @@ class Engine:
             return self.mode
         return "manual" if "hcride.hotcodereloading" in sys.modules else "auto"
 
-    def module_infos(self) -> list[dict[str, Any]]:
+    def module_infos(self, names: list[str] | None = None) -> list[dict[str, Any]]:
+        """Every module's info (main script first), or only those of ``names`` still
+        tracked (``"__main__"`` names the main script): listeners get what changed."""
         with self._lock:
-            infos = [t.info() for t in sorted(self._tracked.values(), key=lambda t: t.order)]
-        if self.main_file is not None:
+            if names is None:
+                tracked = sorted(self._tracked.values(), key=lambda t: t.order)
+            else:
+                tracked = [self._tracked[n] for n in dict.fromkeys(names) if n in self._tracked]
+            infos = [t.info() for t in tracked]
+        if self.main_file is not None and (names is None or "__main__" in names):
             infos.insert(0, {
                 "name": "__main__",
                 "file": str(self.main_file),
@@ -435,6 +444,7 @@ class Engine:
             return ReloadResult(ok=False, error="perform_code_reload() called during a reload")
         with self._lock:
             self._reloading = True
+            self._announced = []
             try:
                 result = self._reload()
             finally:
@@ -443,7 +453,13 @@ class Engine:
         if result.reloaded or result.rejected or result.error or result.restart_needed:
             self.reloads += 1 if result.reloaded and result.ok else 0
             self._notify("result", result.to_dict())
-            self._notify("modules", {"modules": self.module_infos()})
+            touched = ["__main__", *self._announced, *result.reloaded]
+            touched += [r.module for r in result.rejected]
+            touched += [t.name for t in list(self._tracked.values()) if t.candidate is not None]
+            # What changed, not the whole list: the batch, what it imported first (gone
+            # again after a rollback: "removed"), what is still pending or refused.
+            gone = [n for n in self._announced if n not in self._tracked]
+            self._notify("modules", {"modules": self.module_infos(touched), "removed": gone})
         return result
 
     def _reload(self) -> ReloadResult:

@@ -1,0 +1,127 @@
+"""Costs that must grow with what changed, not with the project: counted, never timed.
+
+A real program importing many project modules runs under a real controller; the
+tests count what crossed the wire and what the controller parsed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers_session import Recorder, make_session, wait_until, write
+
+from hcride.controller import events as ev
+from hcride.controller.state import ModuleStatus, SessionState
+
+N = 60
+
+MAIN = """
+import time
+
+import pkg
+
+pkg.load_all()
+print("ready", flush=True)
+while True:
+    time.sleep(0.02)
+"""
+
+PKG_INIT = f"""
+import importlib
+
+
+def load_all():
+    for i in range({N}):
+        importlib.import_module(f"pkg.m{{i}}")
+"""
+
+MODULE = """
+from dataclasses import dataclass
+
+counter = {i}
+
+
+@dataclass
+class Thing:
+    x: int = 0
+
+
+def value():
+    return counter
+"""
+
+
+def big_project(root: Path) -> Path:
+    write(root / "main.py", MAIN)
+    write(root / "pkg" / "__init__.py", PKG_INIT)
+    for i in range(N):
+        write(root / "pkg" / f"m{i}.py", MODULE.format(i=i))
+    return root
+
+
+def fold(recorder: Recorder, project: Path) -> SessionState:
+    state = SessionState(project)
+    for event in list(recorder.events):
+        state.apply(event)
+    return state
+
+
+def test_modules_are_sent_as_deltas_one_entry_per_import(tmp_path: Path) -> None:
+    project = big_project(tmp_path / "proj")
+    rec = Recorder()
+    session = make_session(project, rec)
+    try:
+        rec.wait_output("ready")
+        wait_until(lambda: len(fold(rec, project).modules) >= N + 2, what="every module")
+        lists = rec.of(ev.ModulesChanged)
+        entries = sum(len(e.modules) for e in lists)
+        # pkg, m0..m59 and the main script: one entry each (the whole list on every
+        # import would be about N * N / 2 = 1,800 entries).
+        assert entries <= N + 4, [len(e.modules) for e in lists]
+        assert sum(e.full for e in lists) == 1, "the whole list once, on connecting"
+        state = fold(rec, project)
+        assert {f"pkg.m{i}" for i in range(N)} <= set(state.modules)
+
+        before = len(lists)
+        target = project / "pkg" / "m7.py"
+        target.write_text(target.read_text().replace("return counter", "return -counter"))
+        rec.wait_for(ev.ReloadApplied, lambda e: "pkg.m7" in e.result.reloaded)
+        wait_until(
+            lambda: fold(rec, project).modules["pkg.m7"].version == 2, what="m7 at version 2"
+        )
+        after = rec.of(ev.ModulesChanged)[before:]
+        assert sum(len(e.modules) for e in after) <= 3, [e.modules for e in after]
+        state = fold(rec, project)
+        assert len(state.modules) == N + 2, "a delta keeps the modules it does not name"
+        assert state.status_for_file(str(target)) == ModuleStatus.RELOADED
+        assert state.module_for_file(str(project / "pkg" / "m8.py")).version == 1
+    finally:
+        session.close()
+
+
+def test_controller_parses_nothing_at_start_and_first_save_is_checked(tmp_path: Path) -> None:
+    project = big_project(tmp_path / "proj")
+    rec = Recorder()
+    session = make_session(project, rec)
+    try:
+        rec.wait_output("ready")
+        wait_until(lambda: len(fold(rec, project).modules) >= N + 2, what="every module")
+        assert session.builder.parses == 0
+
+        # The first save of a module is checked against the version the program runs:
+        # a field added to a dataclass is refused before the program is told.
+        target = project / "pkg" / "m3.py"
+        target.write_text(target.read_text().replace("x: int = 0", "x: int = 0\n    y: int = 1"))
+        rejected = rec.wait_for(ev.BuildRejected)
+        assert "field 'y' added" in rejected.result.rejected[0].describe()
+        assert not rec.of(ev.ReloadApplied) and not rec.of(ev.ReloadRejected)
+        assert session.builder.parses <= 2, "the running version and the saved one"
+
+        # Saved back to the running text: nothing to build, still nothing else parsed.
+        target.write_text(MODULE.format(i=3).lstrip("\n"))
+        other = project / "pkg" / "m4.py"
+        other.write_text(other.read_text().replace("return counter", "return 2 * counter"))
+        rec.wait_for(ev.ReloadApplied, lambda e: "pkg.m4" in e.result.reloaded)
+        assert session.builder.parses <= 4
+    finally:
+        session.close()
