@@ -125,3 +125,32 @@ def test_controller_parses_nothing_at_start_and_first_save_is_checked(tmp_path: 
         assert session.builder.parses <= 4
     finally:
         session.close()
+
+
+def test_watcher_threads_are_fixed_whatever_the_number_of_folders(tmp_path: Path) -> None:
+    import threading
+
+    from hcride.controller.watcher import Watcher
+
+    project = tmp_path / "proj"
+    for i in range(80):
+        write(project / f"pkg{i}" / "mod.py", "X = 1\n")
+    seen: list[set[Path]] = []
+    before = threading.active_count()
+    watcher = Watcher(project, seen.append)
+    watcher.start()
+    try:
+        assert len(watcher.watched_folders()) == 81
+        started = threading.active_count() - before
+        assert started <= 2, [t.name for t in threading.enumerate()]
+        for i in range(80, 100):  # folders made while running are watched too
+            write(project / f"pkg{i}" / "mod.py", "X = 1\n")
+        wait_until(lambda: len(watcher.watched_folders()) == 101, what="101 watched folders")
+        assert threading.active_count() - before == started
+        newest = project / "pkg99" / "mod.py"
+        seen.clear()
+        newest.write_text("X = 2\n")
+        wait_until(lambda: any(newest in batch for batch in list(seen)), what="the save")
+    finally:
+        watcher.stop()
+    wait_until(lambda: threading.active_count() <= before, what="the watcher's threads ended")

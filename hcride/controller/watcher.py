@@ -8,7 +8,8 @@ dirty; a batch is handed over once no event has arrived for ``quiet`` seconds (o
 The build reads the files when it runs, so the last content wins.
 
 Only folders that may hold sources are watched, each with its own non-recursive
-watch: the project folder and its subfolders except ``.hcr``, ``__pycache__``,
+watch, all read by one thread on Linux (``inotify.InotifyObserver``: watchdog's
+``Observer`` would run a thread per watch; elsewhere it is used): the project folder and its subfolders except ``.hcr``, ``__pycache__``,
 virtual environments, hidden folders and symbolic links (``paths.iter_folders``). A
 recursive watch would put an inotify watch on every folder of a ``.venv`` inside the
 project, and a big one can exhaust ``fs.inotify.max_user_watches``. A folder made or
@@ -28,11 +29,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
-from watchdog.observers.api import ObservedWatch
 
+from hcride.controller.inotify import make_observer
 from hcride.controller.paths import is_ignored, is_ignored_dir, iter_folders
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ MAX_WAIT_S = 0.5
 
 @dataclass
 class _Watched:
-    watch: ObservedWatch
+    watch: Any
+    """The observer's handle (watchdog's ``ObservedWatch`` or an ``InotifyWatch``)."""
     sources: set[Path]
     """The folder's sources seen so far (listed when watched, or named by an event)."""
 
@@ -111,7 +113,7 @@ class Watcher:
         self._last = 0.0
         self._cond = threading.Condition()
         self._stopped = False
-        self._observer = Observer()
+        self._observer = make_observer()
         self._handler = _Handler(self)
         # Watches are added and removed by one thread at a time: start() until the first
         # tree is watched, then watchdog's dispatch thread. Folder events arriving before
