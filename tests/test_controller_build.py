@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from hcride.controller import events as ev
 from hcride.controller.build import Builder, module_name
 from hcride.controller.incremental import CheckError, full_version, new_version
 from hcride.controller.paths import is_ignored
+from hcride.runtime.report import ReloadResult
 
 SOURCE = '''"""Doc."""
 import os
@@ -135,16 +138,21 @@ def test_ignored_paths(tmp_path: Path) -> None:
     assert module_name(tmp_path, tmp_path / "pkg" / "__init__.py") == "pkg"
 
 
-def test_unwritable_build_folder_is_a_clear_rejection(tmp_path: Path) -> None:
-    """Nothing can be snapshotted (here ``.hcr`` is a file; a read-only project is the
-    same): the build is rejected with the reason, not lost in a watcher thread's log,
-    and the next save after the folder is fixed builds again."""
-    write(tmp_path / "main.py", "import logic\n")
-    logic = write(tmp_path / "logic.py", "def f():\n    return 1\n")
-    (tmp_path / ".hcr").write_text("not a folder")
+def test_unwritable_build_folder_is_a_clear_rejection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing can be snapshotted (``.hcr`` is a file and the per-user cache is not a
+    folder either): the build is rejected with the reason, not lost in a watcher
+    thread's log, and the next save after the folder is fixed builds again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "cache").write_text("not a folder")
+    project = tmp_path / "project"
+    write(project / "main.py", "import logic\n")
+    logic = write(project / "logic.py", "def f():\n    return 1\n")
+    (project / ".hcr").write_text("not a folder")
     events: list[ev.Event] = []
     sent: list[dict] = []
-    builder = Builder(tmp_path, tmp_path / "main.py", events.append, sent.append)
+    builder = Builder(project, project / "main.py", events.append, sent.append)
     builder.load_baseline()
     write(logic, "def f():\n    return 2\n")
     outcome = builder.build([logic])
@@ -153,10 +161,145 @@ def test_unwritable_build_folder_is_a_clear_rejection(tmp_path: Path) -> None:
     (why,) = rejected.result.rejected
     assert why.module == "logic" and ".hcr" in why.message and "writable" in why.message
     assert rejected.result.summary() == [f"rejected {why.describe()}"]
-    (tmp_path / ".hcr").unlink()
-    outcome = builder.build([])  # the refused files are carried to the next build
+    (project / ".hcr").unlink()
+    builder = Builder(project, project / "main.py", events.append, sent.append)
+    builder.load_baseline()
+    write(logic, "def f():\n    return 3\n")
+    outcome = builder.build([logic])
     assert outcome is not None and outcome.ok
-    assert Path(sent[-1]["modules"][0]["snapshot"]).read_text() == "def f():\n    return 2\n"
+    assert Path(sent[-1]["modules"][0]["snapshot"]).read_text() == "def f():\n    return 3\n"
+
+
+def test_read_only_project_builds_into_the_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """13.8: a read-only project folder (a checkout owned by someone else, a mounted
+    share) still builds: the snapshots go to a per-user cache folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = tmp_path / "project"
+    write(project / "main.py", "import logic\n")
+    logic = write(project / "logic.py", "def f():\n    return 1\n")
+    (project / ".hcr").mkdir()
+    (project / ".hcr").chmod(0o500)  # root ignores modes: a read-only .hcr of a file
+    events: list[ev.Event] = []
+    sent: list[dict] = []
+    try:
+        if os.access(project / ".hcr", os.W_OK):  # running as root: make it unusable
+            (project / ".hcr").chmod(0o700)
+            (project / ".hcr").rmdir()
+            (project / ".hcr").write_text("")
+        builder = Builder(project, project / "main.py", events.append, sent.append)
+        builder.load_baseline()
+        logic.write_text("def f():\n    return 2\n")
+        outcome = builder.build([logic])
+        assert outcome is not None and outcome.ok, events
+        snapshot = Path(sent[-1]["modules"][0]["snapshot"])
+        assert snapshot.is_relative_to(tmp_path / "cache" / "hcride")
+        assert snapshot.read_text() == "def f():\n    return 2\n"
+    finally:
+        if (project / ".hcr").is_dir():
+            (project / ".hcr").chmod(0o700)
+
+
+def test_snapshots_keep_the_sources_permissions(tmp_path: Path) -> None:
+    """13.3: a private source (0600) is not copied into a world-readable snapshot."""
+    write(tmp_path / "main.py", "import secret\n")
+    secret = write(tmp_path / "secret.py", "KEY = 1\n")
+    secret.chmod(0o600)
+    events: list[ev.Event] = []
+    sent: list[dict] = []
+    builder = Builder(tmp_path, tmp_path / "main.py", events.append, sent.append)
+    builder.load_baseline()
+    secret.write_text("KEY = 1\ndef f():\n    return 2\n")
+    outcome = builder.build([secret])
+    assert outcome is not None and outcome.ok
+    snapshot = Path(sent[-1]["modules"][0]["snapshot"])
+    assert stat.S_IMODE(snapshot.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / ".hcr").stat().st_mode) == 0o700
+
+
+def _builder(tmp_path: Path) -> tuple[Builder, list[ev.Event], list[dict]]:
+    events: list[ev.Event] = []
+    sent: list[dict] = []
+    builder = Builder(tmp_path, tmp_path / "main.py", events.append, sent.append)
+    builder.load_baseline()
+    return builder, events, sent
+
+
+def test_a_file_never_imported_cannot_refuse_a_build(tmp_path: Path) -> None:
+    """13.1: a scratch file with a syntax error (or random bytes, or Python 2) is
+    reported once but holds back nothing: the real module saved with it applies."""
+    write(tmp_path / "main.py", "import logic\n")
+    logic = write(tmp_path / "logic.py", "def f():\n    return 1\n")
+    scratch = write(tmp_path / "scratch.py", "x = 1\n")
+    builder, events, sent = _builder(tmp_path)
+    builder.set_module_names([{"name": "logic", "file": str(logic)}])
+    logic.write_text("def f():\n    return 2\n")
+    scratch.write_text("print 'python 2'\n")
+    outcome = builder.build([logic, scratch])
+    assert outcome is not None and outcome.ok
+    assert [m["name"] for m in sent[-1]["modules"]] == ["logic"]
+    (stray,) = [e for e in events if isinstance(e, ev.BuildRejected)]
+    (why,) = stray.result.rejected
+    assert why.module == "scratch" and "not imported" in why.message
+    scratch.write_bytes(bytes(range(256)))
+    logic.write_text("def f():\n    return 3\n")
+    outcome = builder.build([logic, scratch])
+    assert outcome is not None and outcome.ok and sent[-1]["modules"][0]["name"] == "logic"
+    assert builder.build([scratch]) is None  # the same refused bytes: reported once
+
+
+def test_a_refused_file_is_not_carried_into_later_builds(tmp_path: Path) -> None:
+    """13.1: a refused module holds back the files saved with it, not later saves;
+    each later build names the module that still runs its old version."""
+    write(tmp_path / "main.py", "import logic, other, third\n")
+    logic = write(tmp_path / "logic.py", "def f():\n    return 1\n")
+    other = write(tmp_path / "other.py", "def g():\n    return 1\n")
+    third = write(tmp_path / "third.py", "def h():\n    return 1\n")
+    builder, events, sent = _builder(tmp_path)
+    builder.set_module_names(
+        [{"name": n, "file": str(tmp_path / f"{n}.py")} for n in ("logic", "other", "third")]
+    )
+    logic.write_text("def f(:\n    return 2\n")
+    other.write_text("def g():\n    return 2\n")
+    outcome = builder.build([logic, other])
+    assert outcome is not None and not outcome.ok and not sent  # saved together: held
+    third.write_text("def h():\n    return 2\n")
+    outcome = builder.build([third])
+    assert outcome is not None and outcome.ok
+    assert sorted(m["name"] for m in sent[-1]["modules"]) == ["other", "third"]
+    ready = [e for e in events if isinstance(e, ev.BuildReady)][-1]
+    assert ready.held_back == ("logic",)
+    third.write_text("def h():\n    return 3\n")
+    builder.build([third])
+    assert [m["name"] for m in sent[-1]["modules"]] == ["third"]
+    # Saved back to the running text: said so, and nothing is held back any more.
+    logic.write_text("def f():\n    return 1\n")
+    assert builder.build([logic]) is None
+    back = [e for e in events if isinstance(e, ev.BackToRunning)]
+    assert [(b.module, b.was_refused) for b in back] == [("logic", True)]
+    third.write_text("def h():\n    return 4\n")
+    builder.build([third])
+    assert [e for e in events if isinstance(e, ev.BuildReady)][-1].held_back == ()
+
+
+def test_a_batch_the_program_rolled_back_is_the_running_version_no_more(
+    tmp_path: Path,
+) -> None:
+    """Item 9: after the program rolls a build back, saving the old text again is
+    "back to the running version", not a new build."""
+    write(tmp_path / "main.py", "import logic\n")
+    logic = write(tmp_path / "logic.py", "def f():\n    return 1\n")
+    builder, events, sent = _builder(tmp_path)
+    logic.write_text("def f():\n    return 1\nX = 1 / 0\n")
+    outcome = builder.build([logic])
+    assert outcome is not None and outcome.ok
+    builder.on_result(ReloadResult(ok=False, error="ZeroDivisionError", build=outcome.build,
+                                   reloaded=["logic"]))  # fmt: skip
+    logic.write_text("def f():\n    return 1\n")
+    assert builder.build([logic]) is None
+    (back,) = [e for e in events if isinstance(e, ev.BackToRunning)]
+    assert back.was_refused and back.module == "logic"
 
 
 def test_form_feed_inside_a_line_does_not_misalign_the_incremental_check() -> None:

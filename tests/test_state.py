@@ -129,3 +129,35 @@ def test_main_script_restart_needed_and_exit(tmp_path: Path) -> None:
 def test_unknown_events_are_ignored(tmp_path: Path) -> None:
     state = SessionState(tmp_path)
     assert state.apply(ev.Output(stream="stdout", text="hi\n")) is False
+
+
+def test_back_to_the_running_version_clears_the_refusal(tmp_path: Path) -> None:
+    """Item 9: saved back to the running text after a refused save: the module is
+    no longer red or "changed on disk", its marks go, and the log says why."""
+    state, _, logic = started(tmp_path)
+    state.file_saved(logic)
+    state.apply(ev.BuildStarted(build=2, files=(logic,)))
+    rej = Rejection("logic", "syntax", "invalid syntax", file=logic, line=2, col=5)
+    state.apply(ev.BuildRejected(build=2, result=ReloadResult(ok=False, rejected=[rej], build=2)))
+    assert state.status_for_file(logic) == ModuleStatus.ERROR and state.problems_for(logic)
+    state.file_saved(logic)
+    assert state.status_for_file(logic) == ModuleStatus.CHANGED_ON_DISK
+    state.apply(ev.BackToRunning(file=logic, module="logic", was_refused=True))
+    assert state.status_for_file(logic) == ModuleStatus.UNCHANGED
+    assert state.problems_for(logic) == []
+    assert state.log[-1].result == "back to running version"
+    # A plain save of unchanged text: no row, but no "changed on disk" left either.
+    rows = len(state.log)
+    state.file_saved(logic)
+    state.apply(ev.BackToRunning(file=logic, module="logic"))
+    assert state.status_for_file(logic) == ModuleStatus.UNCHANGED and len(state.log) == rows
+
+
+def test_held_back_modules_are_named_in_the_build_row(tmp_path: Path) -> None:
+    state, _, logic = started(tmp_path)
+    state.apply(ev.BuildStarted(build=5, files=(logic,)))
+    state.apply(ev.BuildReady(build=5, modules=("other",), held_back=("logic",)))
+    result = ReloadResult(reloaded=["other"], modules=[ModuleReport("other", "", 2)], build=5)
+    state.apply(ev.ReloadApplied(result=result))
+    row = state.log_entry_for_build(5)
+    assert any("logic still runs its old version" in n.text for n in row.details)

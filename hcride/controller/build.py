@@ -10,7 +10,10 @@ reported with a ``ReloadResult`` whose ``rejected`` says why, and is not sent.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from hcride.analysis import decode_source, source_digest, type_changes
-from hcride.controller.events import BuildReady, BuildRejected, BuildStarted, Event, RestartNeeded
+from hcride.controller.events import (
+    BackToRunning,
+    BuildReady,
+    BuildRejected,
+    BuildStarted,
+    Event,
+    RestartNeeded,
+)
 from hcride.controller.incremental import CheckError, Version, full_version, new_version
 from hcride.controller.paths import is_ignored, iter_sources
 from hcride.runtime.report import Rejection, ReloadResult
@@ -40,6 +50,34 @@ class BuildOutcome:
     @property
     def ok(self) -> bool:
         return not self.rejected
+
+
+def user_cache_dir() -> Path:
+    """The per-user folder for builds of read-only projects."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hcride"
+
+
+def _first_free(folder: Path) -> int:
+    try:
+        numbers = [int(p.name) for p in folder.iterdir() if p.name.isdigit()]
+    except OSError:
+        return 1
+    return max(numbers, default=0) + 1
+
+
+def _write_snapshot(snapshot: Path, data: bytes, source: Path) -> None:
+    """Write a snapshot readable by its owner only when the source is (its mode is the
+    source's, plus owner read): a 0600 secret stays 0600."""
+    try:
+        mode = stat.S_IMODE(source.stat().st_mode) | stat.S_IRUSR | stat.S_IWUSR
+    except OSError:
+        mode = 0o600
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(snapshot, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fd, mode)  # the umask may have removed bits the source has
+        fh.write(data)
 
 
 def module_name(project: Path, path: Path) -> str:
@@ -90,24 +128,23 @@ class Builder:
         """Per file: the version last handed to the program (None: not parsed yet)."""
         self._base_bytes: dict[Path, bytes] = {}
         self._carry: set[Path] = set()
-        """Files of a rejected build: built again with the next build."""
-        self._rejected: dict[Path, str | None] = {}
-        """Per file of the last rejected build: the digest refused (None: unreadable)."""
+        """Good files held back by a refused build: built again with the next build."""
+        self._refused: dict[Path, tuple[str | None, int]] = {}
+        """Per file refused (or rolled back by the program) and not saved back or
+        applied since: the digest refused (None: unreadable) and the build number."""
+        self._unconfirmed: dict[int, list[tuple[Path, bytes | None, Version | None, bytes]]] = {}
+        """Builds sent and not answered yet: per file, the baseline before and the data."""
         self._running: dict[Path, str] = {}
         """Per file: the digest of the version the program reported running."""
         self._names: dict[Path, str] = {}
+        self._loaded: set[Path] | None = None
+        """The files the program imported (None until it says)."""
         self._lock = threading.Lock()
         self.parses = 0
         """Sources parsed so far (a count for tests: nothing is parsed before a save)."""
         self.builds_dir = self.project / ".hcr" / "builds"
-        self._next = self._first_free_number()
-
-    def _first_free_number(self) -> int:
-        try:
-            numbers = [int(p.name) for p in self.builds_dir.iterdir() if p.name.isdigit()]
-        except OSError:
-            return 1
-        return max(numbers, default=0) + 1
+        self._folder: Path | None = None
+        self._next = _first_free(self.builds_dir)
 
     # -- baseline -------------------------------------------------------------------
 
@@ -152,12 +189,15 @@ class Builder:
         A file seen for the first time is read now (not parsed) when it still holds
         the version the program runs, so that its first save is checked against that
         text (class shapes); if it changed already, its digest alone says whether a
-        save is a change."""
+        save is a change. A file never reported was never imported by the program."""
         for info in infos:
             try:
                 path = Path(info["file"]).resolve()
             except (KeyError, TypeError, OSError, ValueError):
                 continue
+            if self._loaded is None:
+                self._loaded = set()
+            self._loaded.add(path)
             if info.get("name") != "__main__":
                 self._names[path] = str(info["name"])
             digest = info.get("digest")
@@ -182,10 +222,19 @@ class Builder:
 
     # -- building -------------------------------------------------------------------
 
-    def build(self, paths: Iterable[Path]) -> BuildOutcome | None:
-        """Build the given files (plus files of the last rejected build).
+    def _imported(self, path: Path) -> bool:
+        """Did the program import ``path``? (True until the program has said what it
+        loaded: then every file counts.)"""
+        return self._loaded is None or path in self._loaded
 
-        Returns None when nothing changed relative to what the program was given.
+    def build(self, paths: Iterable[Path]) -> BuildOutcome | None:
+        """Build the given files (plus the good files of the last refused build).
+
+        A file whose text is the version the program runs gives a ``BackToRunning``
+        event, not a build. A refused file is reported once and not carried: it holds
+        back the files saved with it (built again with the next build), never later
+        saves. A file the program never imported cannot refuse a build: its problems
+        are reported in a build of their own. Returns None when nothing was built.
         """
         started = time.perf_counter()
         wanted = {p.resolve() for p in paths} | self._carry
@@ -203,6 +252,13 @@ class Builder:
                 if base_digest is None:
                     base_digest = self._running.get(path)
             if data is not None and base_digest is not None and source_digest(data) == base_digest:
+                refused = self._refused.pop(path, None)
+                self._carry.discard(path)
+                if path != self.main_script:
+                    self._emit(
+                        BackToRunning(file=str(path), module=self.name_of(path),
+                                      was_refused=refused is not None)
+                    )  # fmt: skip
                 continue
             if data is None and base_digest is None:
                 continue  # a file we never knew vanished: nothing to report
@@ -213,89 +269,65 @@ class Builder:
                         self._base[path] = None
                     restart.append(str(path))
                 continue
+            if path not in self._carry and self._is_refused(path, data):
+                continue  # the same refused version saved again: reported once
             candidates.append((path, data))
-        if {p for p, _ in candidates} == set(self._rejected) and all(
-            self._is_refused(p, d) for p, d in candidates
-        ):
-            candidates = []  # already reported once (semantics.md: reported once)
-        if not candidates and not restart:
+        self._carry = set()
+        checked: list[tuple[Path, bytes, Version]] = []
+        problems: dict[Path, list[Rejection]] = {}
+        for path, data in candidates:
+            found = self._check(path, data)
+            if isinstance(found, list):
+                problems[path] = found
+            else:
+                checked.append((path, data, found))  # type: ignore[arg-type]
+        stray = {p: r for p, r in problems.items() if not self._imported(p)}
+        refusing = {p: r for p, r in problems.items() if self._imported(p)}
+        if stray:
+            self._report_stray(stray, dict(candidates), started)
+        if not checked and not refusing and not restart:
             return None
         number = self._next
         self._next += 1
         outcome = BuildOutcome(number, restart_needed=restart)
-        files = tuple(str(p) for p, _ in candidates) + tuple(restart)
-        self._emit(BuildStarted(build=number, files=files))
+        files = tuple(str(p) for p, _, _ in checked) + tuple(str(p) for p in refusing)
+        self._emit(BuildStarted(build=number, files=files + tuple(restart)))
         for file in restart:
             self._emit(RestartNeeded(file=file))
-        if not candidates:
-            return outcome
-        checked: list[tuple[Path, bytes, Version]] = []
-        for path, data in candidates:
-            name = self.name_of(path)
-            if data is None:
-                outcome.rejected.append(
-                    Rejection(name, "unreadable", "source file deleted or unreadable", str(path))
-                )
-                continue
-            try:
-                text = decode_source(data)
-            except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
-                outcome.rejected.append(Rejection(name, "unreadable", str(exc), str(path)))
-                continue
-            base = self._base_version(path)
-            self.parses += 1
-            try:
-                version = new_version(base, text, data, str(path))
-            except CheckError as exc:
-                outcome.rejected.append(
-                    Rejection(name, "syntax", exc.message, str(path), exc.line, exc.col)
-                )
-                continue
-            if base is not None:
-                for change in type_changes(name, base.table, version.table):
-                    outcome.rejected.append(
-                        Rejection(
-                            name,
-                            "type_change",
-                            change.describe(),
-                            str(path),
-                            change.lineno,
-                            0,
-                            change.cls,
-                            list(change.differences),
-                        )
-                    )
-            checked.append((path, data, version))
-        duration = (time.perf_counter() - started) * 1000
-        if outcome.rejected:
-            self._carry = {p for p, _ in candidates}
-            self._rejected = {p: source_digest(d) if d is not None else None for p, d in candidates}
+        if refusing:
+            for path, found in refusing.items():
+                outcome.rejected.extend(found)
+                data = dict(candidates)[path]
+                self._refused[path] = (source_digest(data) if data is not None else None, number)
+            self._carry = {p for p, _, _ in checked}  # held back by the refused files only
             result = ReloadResult(
-                ok=False, rejected=outcome.rejected, build=number, duration_ms=duration
-            )
+                ok=False, rejected=outcome.rejected, build=number,
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )  # fmt: skip
             self._emit(BuildRejected(build=number, result=result))
             return outcome
-        self._carry.clear()
-        self._rejected.clear()
-        folder = self.builds_dir / str(number)
+        if not checked:
+            return outcome
+        folder = self._builds_folder() / str(number)
         for path, data, _version in checked:
             snapshot = folder / path.relative_to(self.project)
             try:
-                snapshot.parent.mkdir(parents=True, exist_ok=True)
-                snapshot.write_bytes(data)
-            except OSError as exc:  # read-only project, full disk, .hcr not a folder
+                _write_snapshot(snapshot, data, path)
+            except OSError as exc:  # full disk, no writable build folder at all
                 message = (
                     f"cannot write the build snapshot {snapshot}: {exc.strerror or exc}"
-                    " (hcride keeps builds in the project's .hcr folder: it must be writable)"
+                    " (hcride keeps builds in the project's .hcr folder, or in"
+                    f" {user_cache_dir()} when that is not writable: one must be writable)"
                 )
                 outcome.rejected.append(Rejection(self.name_of(path), "error", message, str(path)))
-                self._carry = {p for p, _ in candidates}  # built again with the next save
+                self._carry = {p for p, _, _ in checked}  # built again with the next save
                 result = ReloadResult(
                     ok=False, rejected=outcome.rejected, build=number,
                     duration_ms=(time.perf_counter() - started) * 1000,
                 )  # fmt: skip
                 self._emit(BuildRejected(build=number, result=result))
                 return outcome
+        sent: list[tuple[Path, bytes | None, Version | None, bytes]] = []
         for path, data, version in checked:
             snapshot = folder / path.relative_to(self.project)
             outcome.modules.append(
@@ -307,9 +339,13 @@ class Builder:
                 }
             )
             with self._lock:
+                sent.append((path, self._base_bytes.get(path), self._base.get(path), data))
                 self._base_bytes[path] = data
                 self._base[path] = version
-        self._ensure_gitignore()
+            self._refused.pop(path, None)
+        self._unconfirmed[number] = sent
+        if folder.parent == self.builds_dir:
+            self._ensure_gitignore()
         self._send({"build": number, "modules": outcome.modules})
         duration = (time.perf_counter() - started) * 1000
         self._emit(
@@ -317,16 +353,117 @@ class Builder:
                 build=number,
                 modules=tuple(m["name"] for m in outcome.modules),
                 duration_ms=round(duration, 3),
+                held_back=self.held_back(),
             )
         )
-        self._prune(number)
+        self._prune(folder.parent, number)
         return outcome
 
+    def held_back(self) -> tuple[str, ...]:
+        """Modules whose last save was refused (or rolled back): they run their old
+        version until the file is saved again."""
+        return tuple(sorted(self.name_of(p) for p in self._refused if self._imported(p)))
+
+    def _check(self, path: Path, data: bytes | None) -> Version | list[Rejection]:
+        """The checked new version of ``path``, or why it cannot apply."""
+        name = self.name_of(path)
+        if data is None:
+            return [Rejection(name, "unreadable", "source file deleted or unreadable", str(path))]
+        try:
+            text = decode_source(data)
+        except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+            return [Rejection(name, "unreadable", str(exc), str(path))]
+        base = self._base_version(path)
+        self.parses += 1
+        try:
+            version = new_version(base, text, data, str(path))
+        except CheckError as exc:
+            return [Rejection(name, "syntax", exc.message, str(path), exc.line, exc.col)]
+        if base is None:
+            return version
+        refused = [
+            Rejection(name, "type_change", change.describe(), str(path), change.lineno, 0,
+                      change.cls, list(change.differences))
+            for change in type_changes(name, base.table, version.table)
+        ]  # fmt: skip
+        return refused or version
+
+    def _report_stray(
+        self, stray: dict[Path, list[Rejection]], data: dict[Path, bytes | None], started: float
+    ) -> None:
+        """Problems of files the program never imported: reported in a build of their
+        own, which holds nothing back."""
+        number = self._next
+        self._next += 1
+        self._emit(BuildStarted(build=number, files=tuple(str(p) for p in stray)))
+        rejected: list[Rejection] = []
+        for path, found in stray.items():
+            for rej in found:
+                rej.message += " (not imported by the program: nothing held back)"
+            rejected.extend(found)
+            raw = data.get(path)
+            self._refused[path] = (source_digest(raw) if raw is not None else None, number)
+        result = ReloadResult(
+            ok=False, rejected=rejected, build=number,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )  # fmt: skip
+        self._emit(BuildRejected(build=number, result=result))
+
+    def on_result(self, result: ReloadResult) -> None:
+        """The program's answer to builds up to ``result.build``. A batch it refused or
+        rolled back leaves it on the old versions: they are the baseline again (so
+        saving the old text back is "back to the running version")."""
+        if result.build is None:
+            return
+        done = sorted(n for n in self._unconfirmed if n <= result.build)
+        batches = [self._unconfirmed.pop(n) for n in done]
+        if result.ok:
+            return
+        for number, batch in zip(done, batches, strict=True):
+            for path, old_bytes, old_version, new_bytes in batch:
+                with self._lock:
+                    if self._base_bytes.get(path) is not new_bytes:
+                        continue  # a later build of this file was sent since
+                    if old_bytes is None:
+                        self._base_bytes.pop(path, None)
+                        self._base.pop(path, None)
+                    else:
+                        self._base_bytes[path] = old_bytes
+                        self._base[path] = old_version
+                self._refused[path] = (source_digest(new_bytes), number)
+
     def _is_refused(self, path: Path, data: bytes | None) -> bool:
-        if path not in self._rejected:
+        if path not in self._refused:
             return False
-        refused = self._rejected[path]
+        refused = self._refused[path][0]
         return refused is None if data is None else refused == source_digest(data)
+
+    # -- where builds go ----------------------------------------------------------------
+
+    def _builds_folder(self) -> Path:
+        """``PROJECT/.hcr/builds`` (``.hcr`` made 0700), or a per-user cache folder when
+        that cannot be written (a read-only project)."""
+        if self._folder is not None:
+            return self._folder
+        try:
+            hcr = self.builds_dir.parent
+            if not hcr.exists():
+                hcr.mkdir(mode=0o700)
+            self.builds_dir.mkdir(mode=0o700, exist_ok=True)
+            probe = self.builds_dir / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            self._folder = self.builds_dir
+        except OSError:
+            digest = hashlib.sha256(str(self.project).encode()).hexdigest()[:16]
+            fallback = user_cache_dir() / f"{self.project.name}-{digest}" / "builds"
+            try:
+                fallback.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError:
+                return fallback  # writing the snapshot fails and says why
+            self._folder = fallback
+            self._next = max(self._next, _first_free(fallback))
+        return self._folder
 
     def _ensure_gitignore(self) -> None:
         marker = self.project / ".hcr" / ".gitignore"
@@ -336,9 +473,9 @@ class Builder:
             except OSError:
                 pass
 
-    def _prune(self, newest: int) -> None:
+    def _prune(self, folder: Path, newest: int) -> None:
         try:
-            entries = [p for p in self.builds_dir.iterdir() if p.name.isdigit()]
+            entries = [p for p in folder.iterdir() if p.name.isdigit()]
         except OSError:
             return
         for entry in entries:

@@ -31,7 +31,14 @@ def describe(event: ev.Event) -> list[str]:
         ]
     if isinstance(event, ev.BuildReady):
         names = ", ".join(event.modules)
-        return [f"build {event.build}: {names} checked in {event.duration_ms:.1f} ms"]
+        line = f"build {event.build}: {names} checked in {event.duration_ms:.1f} ms"
+        if event.held_back:
+            line += f"; still running the old version: {', '.join(event.held_back)}"
+        return [line]
+    if isinstance(event, ev.BackToRunning):
+        if not event.was_refused:
+            return []
+        return [f"{event.module}: back to the running version (nothing to reload)"]
     if isinstance(event, ev.RestartNeeded):
         return [f"restart needed: {event.file} is the main script and is never reloaded"]
     if isinstance(event, ev.ProgramConnected):

@@ -83,6 +83,8 @@ class BuildReady(Event):
     build: int
     modules: tuple[str, ...]
     duration_ms: float = 0.0
+    held_back: tuple[str, ...] = ()
+    """Modules whose last save was refused: the program still runs their old version."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,17 @@ class BuildRejected(Event):
     build: int
     result: ReloadResult
     """A result with ``rejected`` (syntax errors, type changes, unreadable files)."""
+
+
+@dataclass(frozen=True)
+class BackToRunning(Event):
+    """A saved file's text is the version the program runs: nothing to build. After a
+    refused or rolled-back save (``was_refused``), the module's refusal is over."""
+
+    kind: ClassVar[str] = "back_to_running"
+    file: str
+    module: str
+    was_refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BuildStarted,
         BuildReady,
         BuildRejected,
+        BackToRunning,
         RestartNeeded,
         ReloadApplied,
         ReloadRejected,
@@ -179,7 +193,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     kwargs = {f.name: data[f.name] for f in fields(cls) if f.name in data}
     if "result" in kwargs:
         kwargs["result"] = ReloadResult.from_dict(kwargs["result"])
-    for name in ("files", "modules", "argv", "removed"):
+    for name in ("files", "modules", "argv", "removed", "held_back"):
         if name in kwargs and isinstance(kwargs[name], list):
             kwargs[name] = tuple(kwargs[name])
     return cls(**kwargs)

@@ -466,7 +466,10 @@ class Session:
             if reason is not None:
                 self._malformed(kind, reason)
                 return
-            self._emit(result_event(ReloadResult.from_dict(data)))  # type: ignore[arg-type]
+            result = ReloadResult.from_dict(data)  # type: ignore[arg-type]
+            with self._build_lock:
+                self.builder.on_result(result)
+            self._emit(result_event(result))
         elif kind == "pending":
             build = msg.get("build")
             if not isinstance(build, int) or isinstance(build, bool):

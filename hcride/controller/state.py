@@ -65,7 +65,7 @@ class LogNode:
     tooltip: str = ""
     kind: str = ""
     """``patched``, ``initialized``, ``preserved``, ``stale``, ``removed``,
-    ``rejected``, ``error``, ``traceback``, ``restart`` or empty."""
+    ``rejected``, ``held back``, ``error``, ``traceback``, ``restart`` or empty."""
     children: list[LogNode] = field(default_factory=list)
 
 
@@ -77,7 +77,8 @@ class LogEntry:
     modules: str
     result: str
     """``building``, ``pending``, ``applied``, ``rejected``, ``failed``, ``empty``,
-    ``started``, ``exited``, ``restart needed`` or ``ipc problem``."""
+    ``started``, ``exited``, ``restart needed``, ``back to running version`` or
+    ``ipc problem``."""
     duration_ms: float | None = None
     build: int | None = None
     details: list[LogNode] = field(default_factory=list)
@@ -304,6 +305,12 @@ class SessionState:
         row.modules = ", ".join(event.modules) or row.modules
         row.result = "pending"
         row.duration_ms = event.duration_ms
+        row.details = [
+            LogNode(f"{name} still runs its old version (its last save was refused)",
+                    file=entry.file if (entry := self.modules.get(name)) else "",
+                    kind="held back")
+            for name in event.held_back
+        ]  # fmt: skip
 
     def _on_build_rejected(self, event: ev.BuildRejected) -> None:
         self._record_result(event.result, event.time, build=event.build)
@@ -316,6 +323,25 @@ class SessionState:
 
     def _on_reload_failed(self, event: ev.ReloadFailed) -> None:
         self._record_result(event.result, event.time)
+
+    def _on_back_to_running(self, event: ev.BackToRunning) -> None:
+        """A save equal to the running text: no build; a refusal of it is over."""
+        key = norm(event.file)
+        self.problems.pop(key, None)
+        entry = self.module_for_file(key) or self.modules.get(event.module)
+        if entry is not None and entry.status in (
+            ModuleStatus.CHANGED_ON_DISK, ModuleStatus.BUILD_PENDING,
+            ModuleStatus.REJECTED, ModuleStatus.ERROR,
+        ):  # fmt: skip
+            entry.status = ModuleStatus.RELOADED if entry.version > 1 else ModuleStatus.UNCHANGED
+            entry.message = "back to the running version"
+        if event.was_refused:
+            self.log.append(
+                LogEntry(event.time, event.module or Path(event.file).name,
+                         "back to running version", file=key,
+                         details=[LogNode(f"{event.file} is the text the program runs: "
+                                          "nothing to reload", file=key)])
+            )  # fmt: skip
 
     def _on_restart_needed(self, event: ev.RestartNeeded) -> None:
         if self.running:
@@ -356,7 +382,7 @@ class SessionState:
         row.result = status
         row.time = when
         row.duration_ms = result.duration_ms
-        row.details = []
+        row.details = [n for n in row.details if n.kind == "held back"]
         names: list[str] = list(result.reloaded)
         for report in result.modules:
             if report.name not in names:
