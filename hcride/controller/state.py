@@ -140,9 +140,10 @@ class SessionState:
 
     # ----------------------------------------------------------------- queries
 
-    def module_for_file(self, file: str) -> ModuleEntry | None:
-        """The module loaded from ``file`` (a dict lookup: views ask for every row)."""
-        key = norm(file)
+    def module_for_file(self, file: str, resolved: bool = False) -> ModuleEntry | None:
+        """The module loaded from ``file`` (a dict lookup: views ask for every row;
+        ``resolved``: ``file`` is already ``norm``'s form, no system call needed)."""
+        key = file if resolved else norm(file)
         entry = self.modules.get(self._by_file.get(key, ""))
         if entry is not None and entry.file == key:
             return entry
@@ -153,11 +154,11 @@ class SessionState:
         if entry.file:
             self._by_file[entry.file] = entry.name
 
-    def status_for_file(self, file: str) -> ModuleStatus:
-        key = norm(file)
+    def status_for_file(self, file: str, resolved: bool = False) -> ModuleStatus:
+        key = file if resolved else norm(file)
         if key and key == self.main_script and self.main_status is not None:
             return self.main_status
-        entry = self.module_for_file(key)
+        entry = self.module_for_file(key, resolved=True)
         if entry is None or not entry.loaded:
             return ModuleStatus.NOT_LOADED
         return entry.status

@@ -39,7 +39,8 @@ from hcride.ide.models.console import ConsoleModel
 from hcride.ide.models.module_tree import ModuleTreeModel, PathRole
 from hcride.ide.models.reload_log import FileRole, LineRole, ReloadLogModel
 from hcride.ide.models.variables import VariablesModel
-from hcride.ide.panes import ColumnFitter, ConsolePane, FindBar, VariablesPane
+from hcride.ide.panes import ConsolePane, FindBar, VariablesPane
+from hcride.ide.project_tree import ProjectTree
 from hcride.ide.resources import icon
 from hcride.ide.runner import SessionDriver
 from hcride.ide.theme import THEMES, Theme, apply_palette, load_theme
@@ -152,15 +153,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
-        self.module_tree = QTreeView(self)
-        self.module_tree.setObjectName("moduleTree")
-        self.module_tree.setModel(self.tree_model)
-        self.module_tree.setUniformRowHeights(True)
-        self.module_tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.module_tree.header().setStretchLastSection(False)
-        self.module_tree_fitter = ColumnFitter(
-            self.module_tree, {1: (0.2, 46, 58), 2: (0.36, 76, 112)}
-        )
+        self.module_tree = ProjectTree(self.tree_model, self, self)
         self.module_tree.doubleClicked.connect(self._on_tree_activated)
         self.module_tree.clicked.connect(self._on_tree_clicked)
         self.tree_dock = self._dock(
@@ -337,7 +330,6 @@ class MainWindow(QMainWindow):
         else:
             self.stack.setCurrentIndex(1)
             self.setWindowTitle(f"{self.project.name} — hcride")
-            self.module_tree.expandAll()
             self._remember_project(self.project)
             files = self.settings.value(self._key("open_files"), [], list) or []
             for f in files:
@@ -392,8 +384,12 @@ class MainWindow(QMainWindow):
     def _set_main(self) -> None:
         ed = self.tabs.current()
         if ed is not None and ed.path is not None:
-            self.settings.setValue(self._key("main"), str(ed.path))
-            self.statusBar().showMessage(f"Main script: {ed.path.name}", 4000)
+            self.set_main_script(ed.path)
+
+    def set_main_script(self, path: Path) -> None:
+        """Run starts ``path`` from now on (kept in the project's settings)."""
+        self.settings.setValue(self._key("main"), norm(path))
+        self.statusBar().showMessage(f"Main script: {Path(path).name}", 4000)
 
     # ================================================================ editors
 
@@ -444,7 +440,7 @@ class MainWindow(QMainWindow):
     def _on_saved(self, path: str) -> None:
         if self.state.file_saved(path) or self.state.running:
             self.tree_model.refresh()
-        self.tree_model.rescan(self.project)
+        self.tree_model.refresh_folder(Path(path).parent)  # a new name shows at once
 
     def _on_editor_changed(self, ed: CodeEditor | None) -> None:
         if ed is None or ed.path is None:
@@ -515,7 +511,6 @@ class MainWindow(QMainWindow):
             elif isinstance(event, ev.ReloadApplied):
                 self._after_reload(event.result)
             elif isinstance(event, ev.ModulesChanged):
-                self.tree_model.rescan(self.project)
                 if self.variables_model.module is None:
                     self._auto_select_module()
             elif isinstance(event, ev.IpcProblem):
