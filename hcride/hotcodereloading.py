@@ -67,4 +67,6 @@ def after_code_reload(func):  # type: ignore[no-untyped-def]
     return handlers.register(handlers.after, func)
 
 
-get_engine()
+_engine = get_engine()
+if _engine.mode == "detect":
+    _engine.announce_modules()  # the program is in manual mode from now on: say so

@@ -263,14 +263,15 @@ def test_crash_reports_exit_code_and_keeps_unsaved_text(qtbot, make_window, tmp_
 def test_reload_mode_manual_waits_for_reload_now(qtbot, make_window, tmp_path: Path) -> None:
     project = write_project(tmp_path / "proj")
     window = make_window(project)
-    assert window.reload_mode == "auto" and window.mode_actions["auto"].isChecked()
-    assert window.status_mode.text() == "auto mode"
+    assert window.reload_mode == "detect" and window.mode_actions["detect"].isChecked()
+    assert window.status_mode.text() == "detect mode"
     window.findChild(QAction, "actionModeManual").trigger()
-    assert window.reload_mode == "manual" and not window.mode_actions["auto"].isChecked()
+    assert window.reload_mode == "manual" and not window.mode_actions["detect"].isChecked()
     assert window.status_mode.text() == "manual mode"
     run_and_wait(qtbot, window)
     assert window.driver.session.requested_mode == "manual"
-    qtbot.waitUntil(lambda: window.status_mode.text() == "manual mode", timeout=WAIT)
+    manual = "manual mode (chosen in Run > Reload Mode)"
+    qtbot.waitUntil(lambda: window.status_mode.text() == manual, timeout=WAIT)
 
     editor = window.open_file(project / "logic.py")
     editor.set_text(editor.text().replace('f"hello {counter}"', 'f"bye {counter}"'))
@@ -289,10 +290,11 @@ def test_reload_mode_manual_waits_for_reload_now(qtbot, make_window, tmp_path: P
 
     # another mode is shown as the one a restart will use, and is kept per project
     window.set_reload_mode("auto")
-    assert window.status_mode.text() == "manual mode (auto on restart)"
+    assert window.status_mode.text() == f"{manual} (auto on restart)"
     window.actionRestart.trigger()
     qtbot.waitUntil(lambda: log_results(window).count("started") == 2, timeout=WAIT)
-    qtbot.waitUntil(lambda: window.status_mode.text() == "auto mode", timeout=WAIT)
+    auto = "auto mode (chosen in Run > Reload Mode)"
+    qtbot.waitUntil(lambda: window.status_mode.text() == auto, timeout=WAIT)
     assert window.driver.session.requested_mode == "auto"
     window.set_reload_mode("detect")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

@@ -246,6 +246,8 @@ class SessionState:
     def _on_modules_changed(self, event: ev.ModulesChanged) -> None:
         """A delta (the modules that changed; ``removed``), or with ``full`` the whole
         list: work proportional to what changed, not to the project."""
+        if event.mode:
+            self.mode = event.mode  # "detect" resolves (and may change) as the program runs
         seen: set[str] = set()
         for info in event.modules:
             name = str(info.get("name", ""))

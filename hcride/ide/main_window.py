@@ -8,11 +8,12 @@ show the new state. Nothing here decides what a reload did.
 from __future__ import annotations
 
 import hashlib
+import html
 import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTreeView,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hcride import __version__
 from hcride.controller import events as ev
 from hcride.controller.state import SessionState, norm
 from hcride.ide.bridge import EventBridge
@@ -44,6 +47,7 @@ from hcride.ide.project_tree import ProjectTree
 from hcride.ide.resources import icon
 from hcride.ide.runner import SessionDriver
 from hcride.ide.theme import THEMES, Theme, apply_palette, load_theme
+from hcride.ide.tracebacks import last_crash, location
 
 MAIN_CANDIDATES = ("main.py", "__main__.py", "app.py", "run.py")
 RELOAD_MODES = {
@@ -54,9 +58,15 @@ RELOAD_MODES = {
     ),
     "detect": ("&Detect", "manual if the program imports hotcodereloading, else auto"),
 }
-DEFAULT_MODE = "auto"
-"""Saving shows at once (a sample that imports the API for its own key would wait
-under ``detect``)."""
+DEFAULT_MODE = "detect"
+"""Right for both kinds of program: one that imports ``hotcodereloading`` decides when
+to reload (Nim's model, every sample), any other script gets each save at once."""
+MODE_REASONS = {
+    ("detect", "manual"): "detect: the program imports hotcodereloading",
+    ("detect", "auto"): "detect: the program does not import hotcodereloading",
+    ("manual", "manual"): "chosen in Run > Reload Mode",
+    ("auto", "auto"): "chosen in Run > Reload Mode",
+}
 VARIABLES_REFRESH_MS = 1000
 
 
@@ -103,6 +113,18 @@ class MainWindow(QMainWindow):
             self, "Go to Line", "Line:", current, 1, last
         )
         """``ask_line(current, last) -> (line, ok)``; tests replace it."""
+        self.ask_open_file: Any = lambda title, start: QFileDialog.getOpenFileName(
+            self, title, start
+        )[0]
+        """``ask_open_file(title, start) -> str`` ("" when cancelled); tests replace it."""
+        self.ask_save_file: Any = lambda title, start: QFileDialog.getSaveFileName(
+            self, title, start
+        )[0]
+        """``ask_save_file(title, start) -> str`` ("" when cancelled); tests replace it."""
+        self.show_message: Any = lambda title, html: QMessageBox.about(self, title, html)
+        """``show_message(title, html)``: Help > About (tests replace it)."""
+        self._startup_marks: dict[str, list[tuple[int, str]]] = {}
+        """Where the last run crashed (file -> [(line, message)]), until the next run."""
         self._restore_layout()
         self.open_project(project if project is not None else self._last_project(), ask=False)
         self._update_actions()
@@ -133,9 +155,14 @@ class MainWindow(QMainWindow):
         open_button = QPushButton("Open Project…", self)
         open_button.clicked.connect(lambda: self.open_project_dialog())
         sp.addWidget(open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.recent_label = QLabel("<b>Recent projects</b>", self)
+        self.recent_label.setObjectName("recentProjectsLabel")
+        sp.addSpacing(12)
+        sp.addWidget(self.recent_label, 0, Qt.AlignmentFlag.AlignHCenter)
         self.recent_list = QListWidget(self)
         self.recent_list.setObjectName("recentProjects")
         self.recent_list.setMaximumWidth(520)
+        self.recent_list.setMinimumWidth(360)
         self.recent_list.itemActivated.connect(lambda item: self.open_project(Path(item.text())))
         sp.addWidget(self.recent_list, 0, Qt.AlignmentFlag.AlignHCenter)
         sp.addStretch(2)
@@ -167,6 +194,8 @@ class MainWindow(QMainWindow):
 
         self.console_pane = ConsolePane(self.console_model, self)
         self.console_pane.submitted.connect(self._send_stdin)
+        self.console_pane.view.activated.connect(self._on_console_activated)
+        self.console_pane.view.doubleClicked.connect(self._on_console_activated)
         self.console_dock = self._dock(
             "Console", "consoleDock", self.console_pane, Qt.DockWidgetArea.BottomDockWidgetArea
         )
@@ -192,7 +221,7 @@ class MainWindow(QMainWindow):
             "Reload Log", "reloadLogDock", self.reload_log, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.splitDockWidget(self.console_dock, self.log_dock, Qt.Orientation.Horizontal)
-        self.resize(1280, 800)
+        self.resize(*default_size(self.screen().availableGeometry().size()))
         self.resizeDocks(
             [self.tree_dock, self.variables_dock], [300, 460], Qt.Orientation.Horizontal
         )
@@ -221,7 +250,13 @@ class MainWindow(QMainWindow):
         self.actionOpen = a(
             "&Open Project…", "actionOpen", "Ctrl+O", self.open_project_dialog, "open"
         )
+        self.actionOpenFile = a(
+            "Open &File…", "actionOpenFile", "Ctrl+Shift+O", self.open_file_dialog
+        )
+        self.actionNewFile = a("&New File…", "actionNewFile", "Ctrl+N", self.new_file_dialog)
         self.actionSave = a("&Save", "actionSave", "Ctrl+S", self.save, "save")
+        self.actionSaveAs = a("Save &As…", "actionSaveAs", "Ctrl+Shift+S", self.save_as_dialog)
+        self.actionAbout = a("&About hcride", "actionAbout", None, self.about)
         self.actionSaveAll = a("Save A&ll", "actionSaveAll", "Ctrl+Alt+S", self.save_all)
         self.actionClose = a("&Close File", "actionCloseFile", "Ctrl+W", self._close_current)
         self.actionQuit = a("&Quit", "actionQuit", QKeySequence.StandardKey.Quit, self.close)
@@ -244,7 +279,14 @@ class MainWindow(QMainWindow):
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        for act in (self.actionOpen, None, self.actionSave, self.actionSaveAll, self.actionClose):
+        file_menu.addAction(self.actionOpen)
+        self.recent_menu = file_menu.addMenu("Recent &Projects")
+        self.recent_menu.setObjectName("menuRecentProjects")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        for act in (
+            None, self.actionNewFile, self.actionOpenFile, None, self.actionSave,
+            self.actionSaveAs, self.actionSaveAll, self.actionClose,
+        ):  # fmt: skip
             file_menu.addSeparator() if act is None else file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.actionQuit)
@@ -278,6 +320,8 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in (self.tree_dock, self.variables_dock, self.console_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.actionAbout)
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolBar")
@@ -326,6 +370,8 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.start_page)
             self.recent_list.clear()
             self.recent_list.addItems(self._recent())
+            self.recent_list.setVisible(self.recent_list.count() > 0)
+            self.recent_label.setVisible(self.recent_list.count() > 0)
             self.setWindowTitle("hcride")
         else:
             self.stack.setCurrentIndex(1)
@@ -405,6 +451,64 @@ class MainWindow(QMainWindow):
     def editor(self) -> CodeEditor | None:
         return self.tabs.current()
 
+    def open_file_dialog(self) -> None:
+        """File > Open File: any file, inside the project or not."""
+        ed = self.tabs.current()
+        start = str(ed.path.parent if ed and ed.path else self.project or Path.home())
+        name = self.ask_open_file("Open File", start)
+        if name and Path(name).is_file():
+            self.open_file(Path(name))
+
+    def new_file_dialog(self) -> None:
+        """File > New File: choose its name, then it is created empty and opened."""
+        name = self.ask_save_file("New File", str(self.project or Path.home()))
+        if not name:
+            return
+        path = Path(name)
+        if not path.exists():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+            except OSError as exc:
+                self.tabs.warn("New File", f"Could not create {path}:\n{exc}")
+                return
+            self.tree_model.rescan(self.project)
+        self.open_file(path)
+
+    def save_as_dialog(self) -> bool:
+        """File > Save As: write the current buffer under a new name; the tab follows it."""
+        ed = self.tabs.current()
+        if ed is None:
+            return False
+        start = str(ed.path) if ed.path else str(self.project or Path.home())
+        name = self.ask_save_file("Save As", start)
+        if not name:
+            return False
+        other = self.tabs.editor_for(name)
+        if other is not None and other is not ed:
+            self.tabs.close_tab(self.tabs.indexOf(other), ask=False)
+        old = ed.path
+        ed.path = Path(norm(name))
+        if not self.tabs.save(ed):
+            ed.path = old
+            return False
+        i = self.tabs.indexOf(ed)
+        self.tabs.setTabText(i, ed.path.name)
+        self.tabs.setTabToolTip(i, str(ed.path))
+        self.tree_model.rescan(self.project)
+        return True
+
+    def about(self) -> None:
+        """Help > About: the version and where hcride runs from."""
+        import PySide6
+
+        self.show_message(
+            "About hcride",
+            f"<h3>hcride {__version__}</h3><p>Live-edit a running Python program: "
+            "Nim-style hot code reloading, module by module.</p>"
+            f"<p>PySide6 {PySide6.__version__}<br>{html.escape(str(Path(__file__).parent))}</p>",
+        )
+
     def save(self) -> bool:
         return self.tabs.save()
 
@@ -452,7 +556,7 @@ class MainWindow(QMainWindow):
     def _mark_problems(self, ed: CodeEditor) -> None:
         if ed.path is None:
             return
-        marks: list[tuple[int, str]] = []
+        marks: list[tuple[int, str]] = list(self._startup_marks.get(norm(ed.path), []))
         for rej in self.state.problems_for(str(ed.path)):
             line = rej.line or (ed.class_line(rej.cls) if rej.cls else 0) or 1
             marks.append((line, rej.describe()))
@@ -502,12 +606,15 @@ class MainWindow(QMainWindow):
                 continue
             changed = self.state.apply(event) or changed
             if isinstance(event, ev.ProgramStarted):
+                self._startup_marks.clear()
                 self._var_timer.start()
                 QTimer.singleShot(300, self._refresh_variables)
             elif isinstance(event, ev.ProgramExited):
                 self.console_model.flush_partial()
                 self.console_model.append_line("system", f"■ program {self.state.exit_text()}")
                 self._var_timer.stop()
+                if not event.stopped and event.returncode:
+                    self._mark_crash()
             elif isinstance(event, ev.ReloadApplied):
                 self._after_reload(event.result)
             elif isinstance(event, ev.ModulesChanged):
@@ -521,6 +628,23 @@ class MainWindow(QMainWindow):
             for ed in self.tabs.editors():
                 self._mark_problems(ed)
             self._update_actions()
+
+    def _mark_crash(self) -> None:
+        """The program died of an exception: mark its line (in the project) in the
+        editor, opening the file, as a syntax error in a module is marked."""
+        self.console_model.flush()
+        crash = last_crash(self.console_model.stream_lines("stderr", 400), self.project)
+        if crash is None:
+            return
+        self._startup_marks = {norm(crash.file): [(crash.line, crash.message or "crashed here")]}
+        ed = self.open_file(crash.file, crash.line)
+        self._mark_problems(ed)
+
+    def _on_console_activated(self, index: QModelIndex) -> None:
+        """A ``File "...", line N`` row of a traceback opens that file at that line."""
+        loc = location(index.data() or "")
+        if loc is not None and Path(loc.file).is_file():
+            self.open_file(loc.file, loc.line)
 
     def _after_reload(self, result: Any) -> None:
         module = self.variables_model.module
@@ -604,16 +728,21 @@ class MainWindow(QMainWindow):
         self.status_reloads.setText(f"reloads: {s.reloads}   last: {last}")
 
     def _mode_text(self) -> str:
-        """``auto mode``; while running the program's resolved mode, and the mode a
-        restart would use when the user chose another one."""
+        """``detect mode``; while running the program's resolved mode and why, and the
+        mode a restart would use when the user chose another one."""
         chosen = self.driver.mode
         if not self.state.running:
             return f"{chosen} mode"
         session = self.driver.session
-        current = self.state.mode or getattr(session, "requested_mode", chosen)
+        requested = getattr(session, "requested_mode", chosen)
+        current = self.state.mode or requested
         text = f"{current} mode"
-        if getattr(session, "requested_mode", chosen) != chosen:
+        reason = MODE_REASONS.get((requested, current))
+        if reason:
+            text += f" ({reason})"
+        if requested != chosen:
             text += f" ({chosen} on restart)"
+        self.status_mode.setToolTip(RELOAD_MODES.get(current, ("", ""))[1])
         return text
 
     def set_theme(self, name: str) -> None:
@@ -643,6 +772,14 @@ class MainWindow(QMainWindow):
         recent = self._recent()
         return Path(recent[0]) if recent else None
 
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            act = self.recent_menu.addAction(path)
+            act.triggered.connect(lambda _c=False, p=path: self.open_project(Path(p)))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
     def _remember_project(self, project: Path) -> None:
         recent = [str(project)] + [p for p in self._recent() if p != str(project)]
         self.settings.setValue("recent", recent[:10])
@@ -658,6 +795,9 @@ class MainWindow(QMainWindow):
         layout = self.settings.value("window/state")
         if isinstance(layout, QByteArray):
             self.restoreState(layout)
+        screen = self.screen().availableGeometry()
+        if self.width() > screen.width() or self.height() > screen.height():
+            self.resize(*default_size(screen.size()))  # saved on a bigger screen
 
     def save_settings(self) -> None:
         if self.project is not None:
@@ -698,6 +838,12 @@ class MainWindow(QMainWindow):
         self._var_timer.stop()
         self.driver.close(wait=True)
         event.accept()
+
+
+def default_size(screen: QSize) -> tuple[int, int]:
+    """1280x800, or less on a small screen (or a large scale factor): the window and
+    its frame fit the available screen area."""
+    return min(1280, int(screen.width() * 0.92)), min(800, int(screen.height() * 0.9))
 
 
 def _marks(report: Any) -> dict[str, str]:

@@ -65,6 +65,9 @@ class ConsolePane(QWidget):
         font.setFamily("monospace")
         font.setStyleHint(font.StyleHint.Monospace)
         self.view.setFont(font)
+        link = type(font)(font)
+        link.setUnderline(True)
+        model.link_font = link
         self.input = QLineEdit(self)
         self.input.setObjectName("consoleInput")
         self.input.setPlaceholderText("stdin: type a line and press Enter")

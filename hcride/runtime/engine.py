@@ -302,6 +302,11 @@ class Engine:
             except Exception:  # a listener must never break the program
                 traceback.print_exc()
 
+    def announce_modules(self) -> None:
+        """Send the module list (and the resolved mode) to the listeners again: the
+        API's first import turns "detect" into manual while the program runs."""
+        self._notify("modules", {"modules": self.module_infos()})
+
     def resolved_mode(self) -> str:
         if self.mode in ("manual", "auto"):
             return self.mode

@@ -25,8 +25,10 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
+from PySide6.QtGui import QFont
 
 from hcride.ide.theme import Theme
+from hcride.ide.tracebacks import FRAME
 
 StreamRole = Qt.ItemDataRole.UserRole + 1
 MAX_LINES = 10_000
@@ -84,6 +86,8 @@ class ConsoleModel(QStringListModel):
         self._partial_timer.setSingleShot(True)
         self._partial_timer.setInterval(PARTIAL_MS)
         self._partial_timer.timeout.connect(self._show_partials)
+        self.link_font: QFont | None = None
+        """The view's font, underlined: traceback ``File`` rows are shown in it."""
 
     # ---------------------------------------------------------------- feeding
 
@@ -226,6 +230,16 @@ class ConsoleModel(QStringListModel):
         """Everything shown, one line per row (tests read this)."""
         return "\n".join(t for _, t in self._lines)
 
+    def stream_lines(self, stream: str, limit: int) -> list[str]:
+        """The last ``limit`` rows of ``stream`` shown (a crash's traceback)."""
+        out: list[str] = []
+        for name, text in reversed(self._lines):
+            if name == stream:
+                out.append(text)
+                if len(out) >= limit:
+                    break
+        return out[::-1]
+
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         if self._lines:
@@ -250,4 +264,8 @@ class ConsoleModel(QStringListModel):
             return self.theme.console_colour(stream)
         if role == StreamRole:
             return stream
+        if role == Qt.ItemDataRole.FontRole and self.link_font and FRAME.match(text):
+            return self.link_font  # a link: activating the row opens the file there
+        if role == Qt.ItemDataRole.ToolTipRole and FRAME.match(text):
+            return "Double-click or Enter: open this file at this line"
         return None
