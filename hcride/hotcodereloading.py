@@ -69,4 +69,4 @@ def after_code_reload(func):  # type: ignore[no-untyped-def]
 
 _engine = get_engine()
 if _engine.mode == "detect":
-    _engine.announce_modules()  # the program is in manual mode from now on: say so
+    _engine.announce_mode()  # the program is in manual mode from now on: say so

@@ -472,7 +472,7 @@ class MainWindow(QMainWindow):
             except OSError as exc:
                 self.tabs.warn("New File", f"Could not create {path}:\n{exc}")
                 return
-            self.tree_model.rescan(self.project)
+            self.tree_model.refresh_folder(path.parent)
         self.open_file(path)
 
     def save_as_dialog(self) -> bool:
@@ -495,7 +495,6 @@ class MainWindow(QMainWindow):
         i = self.tabs.indexOf(ed)
         self.tabs.setTabText(i, ed.path.name)
         self.tabs.setTabToolTip(i, str(ed.path))
-        self.tree_model.rescan(self.project)
         return True
 
     def about(self) -> None:

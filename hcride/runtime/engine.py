@@ -302,10 +302,10 @@ class Engine:
             except Exception:  # a listener must never break the program
                 traceback.print_exc()
 
-    def announce_modules(self) -> None:
-        """Send the module list (and the resolved mode) to the listeners again: the
+    def announce_mode(self) -> None:
+        """Tell the listeners the resolved mode again (an empty modules delta): the
         API's first import turns "detect" into manual while the program runs."""
-        self._notify("modules", {"modules": self.module_infos()})
+        self._notify("modules", {"modules": []})
 
     def resolved_mode(self) -> str:
         if self.mode in ("manual", "auto"):
