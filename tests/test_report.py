@@ -26,7 +26,8 @@ def test_applied_line_counts_and_stale_values() -> None:
     )])
     (line,) = result.summary()
     assert line == ("reloaded logic v2 (2 patched, 1 initialized, 2 preserved) "
-                    "[kept old value of frames] in 2.8 ms")
+                    "[kept old value of frames: annotate it `Final` to re-evaluate it on every "
+                    "reload] in 2.8 ms")
 
 
 def test_failed_batch_names_the_error_and_round_trips_through_json() -> None:

@@ -118,8 +118,9 @@ def test_exception_while_committing_rolls_back_whole_batch(start) -> None:
 def test_decorator_raising_rolls_back(start) -> None:
     src = "def deco(fn):\n    return fn\n\n\n@deco\ndef f():\n    return 1\n"
     prog = start({"logic.py": src}, "import logic\nfrom logic import f")
-    prog.write("logic.py", src.replace("return fn", "raise RuntimeError('deco boom')")
-               .replace("return 1", "return 2"))
+    # Contract v2: decorators run only when the decorator list changed.
+    prog.write("logic.py", src.replace("@deco\n", "@boom\n").replace("return 1", "return 2")
+               .replace("\n\n\n@", "\n\n\ndef boom(fn):\n    raise RuntimeError('deco boom')\n\n\n@"))
     result = prog.reload()
     assert not result["ok"] and "RuntimeError: deco boom" in result["error"], result
     assert prog.eval("[f(), logic.f()]") == [1, 1]

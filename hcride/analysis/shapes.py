@@ -81,6 +81,39 @@ def _self_attributes(init: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str,
     return tuple(found)
 
 
+_FIELD_DECORATORS = ("dataclass", "define", "frozen", "mutable", "s", "attrs", "dataclass_json")
+_FIELD_BASES = ("NamedTuple", "TypedDict", "BaseModel", "Struct", "Model")
+
+
+def _is_constant_annotation(annotation: ast.expr) -> bool:
+    """``Final``, ``Final[int]``, ``ClassVar``, ``ClassVar[...]`` (any module prefix)."""
+    node = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.split("[")[0].rsplit(".", 1)[-1] in ("Final", "ClassVar")
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+    return name in ("Final", "ClassVar")
+
+
+def _declares_no_fields(node: ast.ClassDef, bases: tuple[str, ...]) -> bool:
+    """A plain class: no decorator (dataclass, attrs...), no field-declaring base
+    (NamedTuple, TypedDict, pydantic...) and no annotation other than constants.
+    In such a class a ``Final``/``ClassVar`` annotation declares a constant."""
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if _text(target).rsplit(".", 1)[-1] in _FIELD_DECORATORS or _text(target).startswith(
+            ("attr.", "attrs.")
+        ):
+            return False
+    if any(b.rsplit(".", 1)[-1].split("[")[0] in _FIELD_BASES for b in bases):
+        return False
+    return all(
+        _is_constant_annotation(s.annotation)
+        for s in node.body
+        if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+        and s.target.id != "__slots__"
+    )
+
+
 def class_shape(node: ast.ClassDef) -> ClassShape:
     """Extract the shape of a class from its definition."""
     bases = tuple(_text(b) for b in node.bases)
@@ -97,10 +130,13 @@ def class_shape(node: ast.ClassDef) -> ClassShape:
     init_attributes: tuple[str, ...] = ()
     nested: list[ClassShape] = []
     is_enum = _looks_like_enum(bases)
+    constants_only = _declares_no_fields(node, bases)
     for stmt in node.body:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             if stmt.target.id == "__slots__":
                 slots = _text(stmt.value) if stmt.value else None
+            elif constants_only and _is_constant_annotation(stmt.annotation):
+                continue  # `speed: Final = 10` in a plain class: a constant, not a field
             else:
                 fields.append((stmt.target.id, _text(stmt.annotation)))
         elif isinstance(stmt, ast.Assign):

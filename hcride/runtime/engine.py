@@ -27,19 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from hcride.analysis import statements as st
-from hcride.analysis.diff import decorators, decorators_changed, type_changes
+from hcride.analysis.diff import type_changes
 from hcride.analysis.incremental import Update, update_table
-from hcride.analysis.statements import ModuleTable, Statement
+from hcride.analysis.statements import ModuleTable
 from hcride.runtime import handlers
-from hcride.runtime.patching import (
-    MISSING,
-    UndoLog,
-    adopt_references,
-    patch_function,
-    patch_member,
-    rebind_class_cell,
-    shift_function,
-)
+from hcride.runtime.commit import ClosureWork, ModuleCommit
+from hcride.runtime.commit import compile_statement as _compile
+from hcride.runtime.finder import closures_of
+from hcride.runtime.patching import UndoLog, patch_closure
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
 
 Listener = Callable[[str, dict], None]
@@ -502,10 +497,13 @@ class Engine:
         undo = UndoLog()
         saved_handlers = handlers.snapshot()
         reports: list[ModuleReport] = []
+        closure_work: list[ClosureWork] = []
         self._first_imports = []
         try:
             for tracked, new_table in order:
-                reports.append(self._commit_module(tracked, new_table, undo))
+                reports.append(self._commit_module(tracked, new_table, undo, closure_work))
+            self._patch_closures(closure_work, undo)
+            undo.apply()
         except BaseException as exc:
             undo.rollback()
             handlers.restore(saved_handlers)
@@ -639,255 +637,49 @@ class Engine:
 
     # ------------------------------------------------------------------ commit
 
-    def _commit_module(self, tracked: Tracked, new: ModuleTable, undo: UndoLog) -> ModuleReport:
-        ns = tracked.module.__dict__
+    def _commit_module(self, tracked: Tracked, new: ModuleTable, undo: UndoLog,
+                       closure_work: list[ClosureWork]) -> ModuleReport:
+        """Prepare one module of the batch (``commit.ModuleCommit``); the changes the
+        running code can see are made later, all at once, by ``undo.apply()``."""
         filename = str(tracked.path)
         old = tracked.table
-        codes = tracked.candidate.codes if tracked.candidate else {}
-        flags = _future_flags(new)
-
-        def code_of(stmt: Statement) -> types.CodeType:
-            return codes.get(id(stmt)) or _compile(stmt, filename, flags)
-
-        report = ModuleReport(tracked.name, filename, tracked.version + 1)
-        status: dict[str, str] = {}
-        update = tracked.candidate.update if tracked.candidate else None
+        candidate = tracked.candidate
+        codes = candidate.codes if candidate else {}
+        update = candidate.update if candidate else None
         if update is None or update.table is not new:
             update = Update(new, new.statements, 0, len(old.statements), 0)
-        fresh_ids = {id(s): k for k, s in st.keyed(update.fresh).items()}
-        old_region = st.keyed(old.statements[update.first : update.stop])
-        # Statements outside the changed lines are the running version's own: only
-        # imports, Final constants and globals the module lost need running, and
-        # definitions that moved get their line numbers corrected.
-        unchanged_assigns = [s for s in new.of_kind(st.ASSIGN) if id(s) not in fresh_ids]
-        lost_assigns = [s for s in unchanged_assigns if not all(n in ns for n in s.names)]
-        work = [
-            *update.fresh,
-            *(s for s in new.of_kind(st.IMPORT) if id(s) not in fresh_ids),
-            *(s for s in new.of_kind(st.FINAL) if id(s) not in fresh_ids),
-            *lost_assigns,
-        ]
-        work.sort(key=lambda s: s.lineno)
-        lost = set(map(id, lost_assigns))
-        report.preserved.extend(
-            n for s in unchanged_assigns if id(s) not in lost for n in s.names
-        )
-        status.update((n, "preserved") for n in report.preserved)
-        # A definition followed by another of the same name (``@overload`` stubs,
-        # ``@f.register def _``) is not what the name holds: only the last one is.
-        last_def = {s.names[0]: s for s in new.statements if s.kind in (st.DEF, st.CLASS)}
-        if update.delta:
-            for stmt in update.moved:
-                if last_def.get(stmt.names[0] if stmt.names else "") is stmt and (
-                    stmt.names[0] in ns
-                ):
-                    self._shift_by(ns[stmt.names[0]], stmt, update.delta, filename, undo)
-        for stmt in work:
-            key = fresh_ids.get(id(stmt))
-            if key is None:
-                before: Statement | None = stmt  # unchanged
-            else:
-                before = old_region.get(key)
-                if before is None and len(key) == len(stmt.key):  # moved from elsewhere
-                    before = old.by_key().get(key)
-            same = before is not None and before.text == stmt.text
-            kind = stmt.kind
-            if kind in (st.DEF, st.CLASS):
-                name = stmt.names[0]
-                if last_def[name] is not stmt:  # shadowed: run its decorators, bind nothing
-                    if not same:
-                        _exec_capture(stmt, ns, code_of(stmt))
-                        report.patched.append(name)
-                    continue
-                live = ns.get(name, MISSING)
-                if same and live is not MISSING:
-                    assert before is not None
-                    self._shift(live, before, stmt, filename, undo)
-                    continue
-                if before is not None and _registers_handler(before):
-                    # Its new version registers again if it still says so.
-                    handlers.forget(tracked.name, {name})
-                value = _exec_capture(stmt, ns, code_of(stmt))[name]
-                if live is MISSING:
-                    undo.set_item(ns, name, value)
-                    report.added.append(name)
-                    status[name] = "added"
-                elif kind == st.DEF:
-                    # Existing references run the new body; a changed decorator
-                    # needs the new object under the name as well.
-                    if not patch_function(live, value, filename, undo) or (
-                        before is not None and decorators_changed(before, stmt)
-                    ):
-                        adopt_references(live, value, filename, undo)
-                        undo.set_item(ns, name, value)
-                    report.patched.append(name)
-                    status[name] = "patched"
-                elif isinstance(live, type) and isinstance(value, type) and before is not None:
-                    self._patch_class(live, value, before, stmt, filename, undo, report, name,
-                                      stmt.body_offset - before.body_offset)
-                    status[name] = "patched"
-                else:
-                    undo.set_item(ns, name, value)
-                    report.patched.append(name)
-                    status[name] = "patched"
-            elif kind == st.IMPORT:
-                for name in stmt.names:
-                    undo.remember_item(ns, name)
-                exec(code_of(stmt), ns)  # noqa: S102 - imports are declarations
-            elif kind == st.ASSIGN:
-                missing = [n for n in stmt.names if n not in ns]
-                kept = [n for n in stmt.names if n in ns]
-                if missing:
-                    values = _exec_capture(stmt, ns, code_of(stmt))
-                    for name in missing:
-                        undo.set_item(ns, name, values[name])
-                        status[name] = "initialized"
-                    report.initialized.extend(missing)
-                for name in kept:
-                    status[name] = "preserved"
-                report.preserved.extend(kept)
-                if kept and not same:
-                    report.stale.extend(kept)
-            elif kind == st.FINAL:
-                values = _exec_capture(stmt, ns, code_of(stmt))
-                for name in stmt.names:
-                    undo.set_item(ns, name, values[name])
-                    status[name] = "reevaluated"
-                report.reevaluated.extend(stmt.names)
-            elif kind == st.DOC and not same and stmt.node is not None:
-                value = ast.literal_eval(stmt.node.value)  # type: ignore[attr-defined]
-                undo.set_item(ns, "__doc__", value)
-            elif kind == st.OTHER and not same:
-                report.skipped.append(stmt.text.strip().splitlines()[0][:80])
-        replaced = old.statements[update.first : update.stop]
-        if any(s.kind == st.DOC for s in replaced) and not (
-            new.statements and new.statements[0].kind == st.DOC
-        ):
-            undo.set_item(ns, "__doc__", None)  # the docstring was removed
-        maybe_gone = [s for s in replaced if s.kind in (st.DEF, st.CLASS)]
-        still_bound = st.bound_names(new.statements) if maybe_gone else set()
-        gone: set[str] = set()
-        for stmt in maybe_gone:
-            if stmt.names[0] not in still_bound:
-                name = stmt.names[0]
-                if name in ns:
-                    undo.del_item(ns, name)
-                    report.removed.append(name)
-                    gone.add(name)
-        if gone:
-            saved = handlers.snapshot()
-            handlers.forget(tracked.name, gone)
-            undo.on_undo(lambda: handlers.restore(saved))
+        report = ModuleReport(tracked.name, filename, tracked.version + 1)
+        lines = candidate.lines if candidate and candidate.lines else st.split_lines(
+            candidate.text if candidate else tracked.source)
+        commit = ModuleCommit(tracked.name, tracked.module.__dict__, filename, old, new, undo,
+                              _future_flags(new), codes, report, closure_work, lines)
+        status = commit.run(update)
         previous_status = tracked.status
         tracked.status = status
         undo.on_undo(lambda: setattr(tracked, "status", previous_status))
         return report
 
     @staticmethod
-    def _shift(live: Any, before: Statement, stmt: Statement, filename: str,
-               undo: UndoLog) -> None:
-        """An unchanged def or class that moved: keep its tracebacks accurate."""
-        Engine._shift_by(live, stmt, stmt.lineno - before.lineno, filename, undo)
-
-    @staticmethod
-    def _shift_by(live: Any, stmt: Statement, delta: int, filename: str, undo: UndoLog) -> None:
-        if not delta:
+    def _patch_closures(work: list[ClosureWork], undo: UndoLog) -> None:
+        """Closures made from nested code that changed take the new code (one search
+        of the heap for the whole batch, only when there is such code)."""
+        if not work:
             return
-        if stmt.kind == st.DEF:
-            shift_function(live, filename, delta, undo)
-            return
-        Engine._shift_members(live, stmt.body, filename, delta, undo)
-
-    @staticmethod
-    def _shift_members(cls: Any, body: tuple[Statement, ...], filename: str, delta: int,
-                       undo: UndoLog) -> None:
-        if not isinstance(cls, type):
-            return
-        for member in body:
-            attr = cls.__dict__.get(member.names[0], MISSING) if member.names else MISSING
-            if attr is MISSING:
-                continue
-            if member.kind == st.DEF:
-                shift_function(attr, filename, delta, undo)
-            elif member.kind == st.CLASS:
-                Engine._shift_members(attr, member.body, filename, delta, undo)
-
-    def _patch_class(
-        self,
-        live: type,
-        new_cls: type,
-        before: Statement,
-        stmt: Statement,
-        filename: str,
-        undo: UndoLog,
-        report: ModuleReport,
-        label: str,
-        offset: int,
-    ) -> None:
-        """Give ``live`` the new methods of ``new_cls``; ``live`` keeps its identity.
-
-        ``offset`` corrects the line numbers of members reused from an older parse."""
-        old_members = st.keyed(before.body)
-        for key, member in st.keyed(stmt.body).items():
-            prior = old_members.get(key)
-            same = prior is not None and prior.text == member.text
-            for name in member.names:
-                qual = f"{label}.{name}"
-                have = live.__dict__.get(name, MISSING)
-                value = new_cls.__dict__.get(name, MISSING)
-                if member.kind == st.DEF:
-                    if same and have is not MISSING:
-                        assert prior is not None
-                        shift_function(have, filename, member.lineno - prior.lineno + offset,
-                                       undo)
-                        continue
-                    if value is MISSING:
-                        continue
-                    if (
-                        have is not MISSING
-                        and patch_member(have, value, filename, undo)
-                        and not (prior is not None and decorators_changed(prior, member))
-                    ):
-                        report.patched.append(qual)
-                    else:
-                        value = rebind_class_cell(value, new_cls, live)
-                        if have is not MISSING:
-                            adopt_references(have, value, filename, undo)
-                        undo.set_attr(live, name, value)
-                        (report.added if have is MISSING else report.patched).append(qual)
-                elif member.kind == st.CLASS:
-                    if same or value is MISSING:
-                        continue
-                    if isinstance(have, type) and isinstance(value, type) and prior is not None:
-                        self._patch_class(have, value, prior, member, filename, undo, report,
-                                          qual, offset)
-                    else:
-                        undo.set_attr(live, name, value)
-                        report.added.append(qual)
-                elif member.kind == st.ASSIGN and value is not MISSING:
-                    if have is MISSING:
-                        undo.set_attr(live, name, value)
-                        report.initialized.append(qual)
-                    elif not same:
-                        report.stale.append(qual)
-                elif member.kind == st.FINAL and value is not MISSING:
-                    undo.set_attr(live, name, value)
-                    report.reevaluated.append(qual)
-        still = st.bound_names(stmt.body)
-        for member in before.body:
-            if member.kind == st.DEF and member.names[0] not in still:
-                name = member.names[0]
-                if name in live.__dict__:
-                    undo.del_attr(live, name)
-                    report.removed.append(f"{label}.{name}")
-
-
-def _registers_handler(stmt: Statement) -> bool:
-    """Is ``stmt`` a definition decorated ``@before_code_reload``/``@after_code_reload``?"""
-    return any(
-        d.rsplit(".", 1)[-1] in ("before_code_reload", "after_code_reload")
-        for d in decorators(stmt) or ()
-    )
+        by_code = {id(w.old): w for w in work}
+        done: set[tuple[int, int]] = set()
+        for func in closures_of([w.old for w in work]):
+            item = by_code[id(func.__code__)]
+            label = func.__qualname__
+            if patch_closure(func, item.new, undo):
+                if (id(item.report), id(item.old)) not in done:
+                    done.add((id(item.report), id(item.old)))
+                    item.report.patched.append(label)
+            else:
+                item.report.closures_skipped.append(
+                    f"{label}: free variables changed "
+                    f"({', '.join(func.__code__.co_freevars)}) -> "
+                    f"({', '.join(item.new.co_freevars)}); it keeps its old code"
+                )
 
 
 def _future_flags(table: ModuleTable) -> int:
@@ -900,32 +692,6 @@ def _future_flags(table: ModuleTable) -> int:
                 feature = getattr(__future__, name, None)
                 flags |= getattr(feature, "compiler_flag", 0)
     return flags
-
-
-def _compile(stmt: Statement, filename: str, flags: int = 0) -> types.CodeType:
-    if stmt.node is not None:
-        return compile(ast.Module([stmt.node], []), filename, "exec", flags=flags,
-                       dont_inherit=True)
-    # The text is whole lines: `import os; n = 0` is two statements, run only this one.
-    tree = ast.parse("\n" * (stmt.lineno - 1) + stmt.text, filename)
-    nodes = [n for n in tree.body if st.classify(n) == (stmt.kind, stmt.names)][:1]
-    return compile(ast.Module(nodes or tree.body, []), filename, "exec", flags=flags,
-                   dont_inherit=True)
-
-
-def _exec_capture(stmt: Statement, ns: dict[str, Any], code: types.CodeType) -> dict[str, Any]:
-    """Run ``stmt`` in the module's namespace and return what it bound, leaving the
-    namespace's bindings of those names as they were (the caller decides)."""
-    saved = {name: ns.get(name, MISSING) for name in stmt.names}
-    try:
-        exec(code, ns)  # noqa: S102 - running the user's own new code is the point
-        return {name: ns.get(name, MISSING) for name in stmt.names}
-    finally:
-        for name, value in saved.items():
-            if value is MISSING:
-                ns.pop(name, None)
-            else:
-                ns[name] = value
 
 
 _engine: Engine | None = None

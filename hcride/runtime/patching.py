@@ -3,25 +3,39 @@
 Functions keep their identity and get the new version's code object, so every
 existing reference (``from logic import update``, a stored callback, a bound method)
 runs the new code on its next call. Frames already running keep their own code.
+
+A batch is prepared first (new code compiled and run, decorators called, new
+globals initialized) and the changes that other threads could observe half-done
+(patched code, rebound names, class attributes) are only *recorded*
+(``UndoLog.later``). ``UndoLog.apply`` then makes them all in one call into C code
+(``itertools`` and ``collections.deque`` driving ``setattr``, ``dict.__setitem__``
+...), which runs no Python bytecode, so the interpreter cannot switch to another
+thread in the middle: no thread sees some functions of a batch new and others old.
 """
 
 from __future__ import annotations
 
+import collections
+import gc
+import itertools
 import types
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 MISSING: Any = object()
 _FUNCTION_FIELDS = ("__code__", "__defaults__", "__kwdefaults__", "__doc__", "__annotations__")
+_FORWARD = "__hcride_forward__"
 
 
 class UndoLog:
-    """Every mutation of a batch, undone in reverse order on rollback."""
+    """Every mutation of a batch: made now (``set_item``...) or at ``apply`` (``later_*``),
+    undone in reverse order on rollback."""
 
     def __init__(self) -> None:
         self._steps: list[Callable[[], None]] = []
+        self._later: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
 
+    # Made at once: only what the program's running code cannot see (new names).
     def set_item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
         old = mapping.get(key, MISSING)
         self._steps.append(lambda: _restore_item(mapping, key, old))
@@ -44,17 +58,61 @@ class UndoLog:
         self._steps.append(lambda: _restore_attr(obj, name, old))
         setattr(obj, name, value)
 
-    def del_attr(self, obj: Any, name: str) -> None:
-        old = obj.__dict__.get(name, MISSING)
-        if old is MISSING:
-            return
-        self._steps.append(lambda: _restore_attr(obj, name, old))
-        delattr(obj, name)
-
     def on_undo(self, step: Callable[[], None]) -> None:
         self._steps.append(step)
 
+    # Recorded now, made by apply().
+    def later_item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
+        old = mapping.get(key, MISSING)
+        self._steps.append(lambda: _restore_item(mapping, key, old))
+        self._later.append((dict.__setitem__, (mapping, key, value)))
+
+    def later_del_item(self, mapping: dict[str, Any], key: str) -> None:
+        old = mapping.get(key, MISSING)
+        if old is MISSING:
+            return
+        self._steps.append(lambda: _restore_item(mapping, key, old))
+        self._later.append((dict.pop, (mapping, key, None)))
+
+    def later_attr(self, obj: Any, name: str, value: Any) -> None:
+        """``setattr`` at apply time. On a class, ``type.__setattr__``: a metaclass's
+        own ``__setattr__`` (Python code) must not run inside the atomic step."""
+        if isinstance(obj, type):
+            old = obj.__dict__.get(name, MISSING)
+            self._steps.append(lambda: _restore_attr(obj, name, old))
+            self._later.append((type.__setattr__, (obj, name, value)))
+        else:
+            old = getattr(obj, name)
+            self._steps.append(lambda: setattr(obj, name, old))
+            self._later.append((setattr, (obj, name, value)))
+
+    def later_del_attr(self, cls: type, name: str) -> None:
+        old = cls.__dict__.get(name, MISSING)
+        if old is MISSING:
+            return
+        self._steps.append(lambda: _restore_attr(cls, name, old))
+        self._later.append((type.__delattr__, (cls, name)))
+
+    def apply(self) -> None:
+        """Make every recorded change, in order, in one call into C (see the module
+        docstring). The old values stay referenced by the undo steps, so no
+        finalizer runs in between; the cyclic collector is paused for the same reason."""
+        runs: list[Any] = []
+        for func, group in itertools.groupby(self._later, key=lambda op: op[0]):
+            runs.append(itertools.starmap(func, [args for _, args in group]))
+        self._later = []
+        if not runs:
+            return
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            collections.deque(itertools.chain.from_iterable(runs), maxlen=0)
+        finally:
+            if enabled:
+                gc.enable()
+
     def rollback(self) -> None:
+        self._later = []
         while self._steps:
             self._steps.pop()()
 
@@ -70,146 +128,93 @@ def _restore_attr(obj: Any, name: str, old: Any) -> None:
     if old is MISSING:
         if name in obj.__dict__:
             delattr(obj, name)
+    elif isinstance(obj, type):
+        type.__setattr__(obj, name, old)
     else:
         setattr(obj, name, old)
 
 
-def source_function(obj: Any, filename: str) -> types.FunctionType | None:
-    """The function written in ``filename`` behind ``obj``: ``obj`` itself, or what a
-    decorator wrapped (``__wrapped__``, ``__func__``). None if there is none.
-
-    The innermost one wins: a decorator defined in the same file makes a wrapper whose
-    code is in ``filename`` too, but the ``def`` the user edits is the wrapped one."""
-    found = None
-    seen = 0
-    while obj is not None and seen < 32:
-        seen += 1
-        if isinstance(obj, types.FunctionType) and obj.__code__.co_filename == filename:
-            found = obj
-        if isinstance(obj, (classmethod, staticmethod)):
-            obj = obj.__func__
-            continue
-        obj = getattr(obj, "__wrapped__", None)
-    return found
-
-
-def patch_function(old: Any, new: Any, filename: str, undo: UndoLog) -> bool:
-    """Give ``old``'s source function the code of ``new``'s. False if not possible
-    (no source function on one side, or a different closure layout).
-
-    Functions ``old``'s replaced (``adopt_references``) are patched as well."""
-    target = source_function(old, filename)
-    donor = source_function(new, filename)
-    if target is None or donor is None:
-        return False
+def patch_code(target: types.FunctionType, donor: types.FunctionType, undo: UndoLog) -> bool:
+    """Give ``target`` the code, defaults, annotations and docstring of ``donor`` (at
+    ``undo.apply()``). False when their closures differ (free variables added or
+    removed): a function's cells cannot change, so it cannot take that code."""
     if target.__code__.co_freevars != donor.__code__.co_freevars:
         return False
-    for ref in [weakref.ref(target), *_replaced.get(target, [])]:
-        func = ref()
-        if func is not None and func.__code__.co_freevars == donor.__code__.co_freevars:
-            _patch_one(func, donor, undo)
-    clear = getattr(old, "cache_clear", None)
-    if callable(clear):  # functools.lru_cache: results of the old code are stale
-        clear()
+    for name in _FUNCTION_FIELDS:
+        undo.later_attr(target, name, getattr(donor, name))
     return True
 
 
-def _patch_one(target: types.FunctionType, donor: types.FunctionType, undo: UndoLog) -> None:
-    saved = {name: getattr(target, name) for name in _FUNCTION_FIELDS}
-    saved_dict = dict(target.__dict__)
-
-    def undo_patch() -> None:
-        for name, value in saved.items():
-            setattr(target, name, value)
-        target.__dict__.clear()
-        target.__dict__.update(saved_dict)
-
-    undo.on_undo(undo_patch)
-    for name in _FUNCTION_FIELDS:
-        setattr(target, name, getattr(donor, name))
-    for key, value in donor.__dict__.items():
-        if key != "__wrapped__":
-            target.__dict__[key] = value
+def patch_closure(target: types.FunctionType, code: types.CodeType, undo: UndoLog) -> bool:
+    """A function made by a nested ``def``/``lambda`` takes the new code of its def
+    and keeps its cells and defaults. False when the free variables differ."""
+    if target.__code__.co_freevars != code.co_freevars:
+        return False
+    undo.later_attr(target, "__code__", code)
+    return True
 
 
-_replaced: weakref.WeakKeyDictionary[types.FunctionType, list[weakref.ref]] = (
-    weakref.WeakKeyDictionary()
-)
-"""Source function -> the older functions it replaced under its name."""
+_FORWARDERS: dict[tuple[int, bool], types.CodeType] = {}
 
 
-def adopt_references(old: Any, new: Any, filename: str, undo: UndoLog) -> None:
-    """``new`` replaces ``old`` under its name (its decorators changed, so ``old``
-    could not simply be patched): later patches of ``new`` reach the references to
-    ``old`` that already exist, as they would have had ``old`` stayed."""
-    target = source_function(old, filename)
-    donor = source_function(new, filename)
-    if target is None or donor is None or target is donor:
-        return
-    previous = _replaced.get(donor)
-    _replaced[donor] = [weakref.ref(target), *_replaced.get(target, [])]
+def _forwarder(freevars: int, is_async: bool) -> types.CodeType:
+    """The code of ``def f(*args, __hcride_forward__, **kwargs)`` that calls
+    ``__hcride_forward__`` with its arguments, with ``freevars`` unused free
+    variables (a function's code must keep its number of cells)."""
+    key = (freevars, is_async)
+    code = _FORWARDERS.get(key)
+    if code is None:
+        names = [f"_hcride_cell{i}" for i in range(freevars)]
+        lines = ["def _outer():"]
+        lines += [f"    {n} = None" for n in names]
+        lines.append(f"    {'async ' if is_async else ''}def forward(*args, {_FORWARD}, **kwargs):")
+        if names:
+            lines.append("        " + ", ".join(names))
+        lines.append(f"        return {'await ' if is_async else ''}{_FORWARD}(*args, **kwargs)")
+        lines.append("    return forward")
+        scope: dict[str, Any] = {}
+        exec(compile("\n".join(lines) + "\n", "<hcride forward>", "exec"), scope)  # noqa: S102
+        code = next(c for c in scope["_outer"].__code__.co_consts
+                    if isinstance(c, types.CodeType))
+        _FORWARDERS[key] = code
+    return code
 
-    def undo_adopt() -> None:
-        if previous is None:
-            _replaced.pop(donor, None)
-        else:
-            _replaced[donor] = previous
 
-    undo.on_undo(undo_adopt)
+def forward(old: Any, new: Any, undo: UndoLog) -> bool:
+    """Make calls of ``old`` (held by references taken before a reload) call ``new``.
 
-
-def patch_member(old: Any, new: Any, filename: str, undo: UndoLog) -> bool:
-    """Patch a class attribute in place: a method, class/static method or property."""
-    if isinstance(old, property) and isinstance(new, property):
-        pairs = [(old.fget, new.fget), (old.fset, new.fset), (old.fdel, new.fdel)]
-        if any((a is None) != (b is None) for a, b in pairs):
+    Used when a definition's decorator list changed or its closure changed
+    (``super()`` gained or lost): the new object replaces the old one under its
+    name, and every reference to the old one keeps working *and* runs the new
+    decorators and body, because the old function's code becomes a forwarder to
+    the new object (its identity, like any patched function's, is kept).
+    ``classmethod``/``staticmethod``/``property`` forward their functions.
+    False when ``old`` holds no function (its references keep the old behaviour)."""
+    if isinstance(old, types.FunctionType):
+        if not callable(new):
             return False
-        return all(a is None or patch_function(a, b, filename, undo) for a, b in pairs)
-    if type(old) is not type(new) and not (
-        isinstance(old, types.FunctionType) or isinstance(new, types.FunctionType)
-    ):
-        return False
-    if isinstance(old, (classmethod, staticmethod)) != isinstance(new, (classmethod, staticmethod)):
-        return False
-    return patch_function(old, new, filename, undo)
+        code = _forwarder(len(old.__code__.co_freevars),
+                          bool(old.__code__.co_flags & 0x80))  # CO_COROUTINE
+        undo.later_attr(old, "__code__", code)
+        undo.later_attr(old, "__defaults__", None)
+        undo.later_attr(old, "__kwdefaults__", {_FORWARD: new})
+        return True
+    if isinstance(old, (classmethod, staticmethod)) and isinstance(new, (classmethod, staticmethod)):
+        return forward(old.__func__, new.__func__, undo)
+    if isinstance(old, property) and isinstance(new, property):
+        done = False
+        for a, b in ((old.fget, new.fget), (old.fset, new.fset), (old.fdel, new.fdel)):
+            if a is not None and b is not None:
+                done = forward(a, b, undo) or done
+        return done
+    return False
 
 
-def rebind_class_cell(obj: Any, new_cls: type, old_cls: type) -> Any:
-    """A copy of a member of ``new_cls`` whose ``__class__`` cell (what zero-argument
-    ``super()`` uses) points at ``old_cls``, the class that keeps its identity."""
-    if isinstance(obj, property):
-        return property(
-            *(rebind_class_cell(f, new_cls, old_cls) for f in (obj.fget, obj.fset, obj.fdel)),
-            obj.__doc__,
-        )
-    if isinstance(obj, classmethod):
-        return classmethod(rebind_class_cell(obj.__func__, new_cls, old_cls))
-    if isinstance(obj, staticmethod):
-        return staticmethod(rebind_class_cell(obj.__func__, new_cls, old_cls))
-    if not isinstance(obj, types.FunctionType) or not obj.__closure__:
-        return obj
-    names = obj.__code__.co_freevars
-    cells = tuple(
-        types.CellType(old_cls)
-        if name == "__class__" and _cell_value(cell) is new_cls
-        else cell
-        for name, cell in zip(names, obj.__closure__, strict=False)
-    )
-    copy = types.FunctionType(obj.__code__, obj.__globals__, obj.__name__, obj.__defaults__, cells)
-    copy.__kwdefaults__ = obj.__kwdefaults__
-    copy.__qualname__ = obj.__qualname__
-    copy.__doc__ = obj.__doc__
-    copy.__annotations__ = obj.__annotations__
-    copy.__dict__.update(obj.__dict__)
-    copy.__module__ = obj.__module__
-    return copy
-
-
-def _cell_value(cell: types.CellType) -> Any:
-    try:
-        return cell.cell_contents
-    except ValueError:
-        return MISSING
+def clear_caches(obj: Any) -> None:
+    """``functools.lru_cache``: results computed by the old code are stale."""
+    clear = getattr(obj, "cache_clear", None)
+    if callable(clear):
+        clear()
 
 
 def shift_code(code: types.CodeType, delta: int) -> types.CodeType:
@@ -220,15 +225,9 @@ def shift_code(code: types.CodeType, delta: int) -> types.CodeType:
     return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
 
 
-def shift_function(obj: Any, filename: str, delta: int, undo: UndoLog) -> None:
-    """Make tracebacks of an unchanged function that moved point at its new lines."""
+def shift_functions(functions: list[types.FunctionType], delta: int, undo: UndoLog) -> None:
+    """Make tracebacks of unchanged functions that moved point at their new lines."""
     if not delta:
         return
-    targets = [obj.fget, obj.fset, obj.fdel] if isinstance(obj, property) else [obj]
-    for item in targets:
-        func = source_function(item, filename)
-        if func is None:
-            continue
-        old_code = func.__code__
-        undo.on_undo(lambda f=func, c=old_code: setattr(f, "__code__", c))
-        func.__code__ = shift_code(old_code, delta)
+    for func in functions:
+        undo.later_attr(func, "__code__", shift_code(func.__code__, delta))

@@ -30,6 +30,12 @@ class ModuleReport:
     """Functions, classes and methods no longer in the source, unbound."""
     skipped: list[str] = field(default_factory=list)
     """Other top-level statements that changed or are new and were not run."""
+    closures_skipped: list[str] = field(default_factory=list)
+    """Functions made from a changed nested ``def``/``lambda`` that keep their old
+    code, each with the reason (its free variables changed)."""
+    needs_restart: list[str] = field(default_factory=list)
+    """New definitions inside a top-level ``if``/``try``/``with`` block: not bound
+    (the block does not run again); a restart binds them."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModuleReport:
@@ -143,7 +149,13 @@ class ReloadResult:
                 ]
                 parts.append(f"{m.name} v{m.version} (" + ", ".join(c for c in counts if c) + ")")
                 if m.stale:
-                    parts[-1] += f" [kept old value of {', '.join(m.stale)}]"
+                    parts[-1] += (
+                        f" [kept old value of {', '.join(m.stale)}: annotate it `Final` "
+                        "to re-evaluate it on every reload]"
+                    )
             lines.append(f"reloaded {'; '.join(parts)} in {self.duration_ms:.1f} ms")
+            for m in self.modules:
+                lines.extend(f"{m.name}: closure not patched: {c}" for c in m.closures_skipped)
+                lines.extend(f"restart needed: {m.name}: {r}" for r in m.needs_restart)
         lines.extend(f"handler raised: {h.strip().splitlines()[-1]}" for h in self.handler_errors)
         return lines
