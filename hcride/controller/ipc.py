@@ -29,6 +29,34 @@ MessageHandler = Callable[[dict[str, Any]], None]
 ProblemHandler = Callable[[str], None]
 
 
+def remove_stale_folders() -> list[str]:
+    """Remove our socket folders (``hcride-PID-*`` in the temp folder) whose controller
+    is gone: a controller killed with SIGKILL cannot remove its own. Returns them."""
+    removed: list[str] = []
+    top = tempfile.gettempdir()
+    try:
+        names = os.listdir(top)
+    except OSError:
+        return removed
+    for name in names:
+        parts = name.split("-")
+        if len(parts) < 3 or parts[0] != "hcride" or not parts[1].isdigit():
+            continue
+        path = os.path.join(top, name)
+        try:
+            if os.lstat(path).st_uid != os.getuid() or not os.path.isdir(path):
+                continue
+            os.kill(int(parts[1]), 0)
+            continue  # its controller still runs
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 class IpcServer:
     """Accepts the program's connection: one authenticated connection at a time.
 
@@ -64,7 +92,8 @@ class IpcServer:
 
     def _listen(self, use_tcp: bool) -> tuple[socket.socket, str]:
         if not use_tcp and hasattr(socket, "AF_UNIX"):
-            self._dir = tempfile.mkdtemp(prefix="hcride-")  # mode 0700
+            remove_stale_folders()
+            self._dir = tempfile.mkdtemp(prefix=f"hcride-{os.getpid()}-")  # mode 0700
             os.chmod(self._dir, 0o700)
             path = os.path.join(self._dir, "ipc.sock")
             if len(path.encode()) < 100:
@@ -78,6 +107,11 @@ class IpcServer:
         sock.listen(4)
         host, port = sock.getsockname()
         return sock, f"tcp:{host}:{port}"
+
+    @property
+    def folder(self) -> str | None:
+        """The private folder holding the socket (None with TCP)."""
+        return self._dir
 
     @property
     def connected(self) -> bool:

@@ -42,14 +42,18 @@ import codecs
 import contextlib
 import itertools
 import os
+import select
 import signal
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hcride import protocol
+from hcride.controller import keeper as keeper_module
 from hcride.controller import messages
 from hcride.controller.build import Builder, all_sources
 from hcride.controller.events import (
@@ -67,6 +71,26 @@ from hcride.controller.ipc import IpcServer
 from hcride.runtime.report import ReloadResult
 
 InspectCallback = Callable[[bool, Any, "str | None"], None]
+
+KEEPER_START_S = 60.0
+"""How long the keeper may take to start the program (a loaded machine)."""
+KEEPER_KILL_S = 5.0
+"""After Stop's grace: how long the keeper may take to SIGKILL every descendant."""
+
+
+def _read_line(fd: int, timeout: float) -> str:
+    """One line from ``fd`` (the keeper's status), "" on EOF or timeout."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 256)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8", "replace").strip()
 
 
 class Session:
@@ -99,6 +123,10 @@ class Session:
         self._use_tcp = use_tcp
         self._lock = threading.RLock()
         self._proc: subprocess.Popen[bytes] | None = None
+        """The keeper process; the program is its child (``_program_pid``)."""
+        self._program_pid: int | None = None
+        self._control = -1
+        """Our end of the keeper's control pipe (closed: the keeper ends everything)."""
         self._stopping = False
         self._exited = threading.Event()
         self._exited.set()
@@ -133,7 +161,8 @@ class Session:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self.running and self._proc is not None else None
+        """The program's process id (not its keeper's) while it runs."""
+        return self._program_pid if self.running else None
 
     @property
     def connected(self) -> bool:
@@ -195,21 +224,56 @@ class Session:
         return env
 
     def _spawn(self) -> None:
+        """Start the program under a keeper (``hcride.controller.keeper``), which ends
+        it and everything it started when we die or stop it."""
+        assert self._ipc is not None
         pipe = subprocess.PIPE if self.capture_output else None
-        proc = subprocess.Popen(
-            self._command(),
-            env=self._environment(),
-            cwd=str(self.cwd) if self.cwd else None,
-            stdin=pipe,
-            stdout=pipe,
-            stderr=pipe,
-            start_new_session=True,
-        )
+        control_r, control_w = os.pipe()
+        status_r, status_w = os.pipe()
+        keeper = [
+            sys.executable, "-I", "-S", str(Path(keeper_module.__file__)),
+            "--control", str(control_r), "--status", str(status_w),
+        ]  # fmt: skip
+        if self._ipc.folder:
+            keeper += ["--socket-dir", self._ipc.folder]
+        try:
+            proc = subprocess.Popen(
+                [*keeper, "--", *self._command()],
+                env=self._environment(),
+                cwd=str(self.cwd) if self.cwd else None,
+                stdin=pipe,
+                stdout=pipe,
+                stderr=pipe,
+                start_new_session=True,
+                pass_fds=(control_r, status_w),
+            )
+        except BaseException:
+            os.close(control_w)
+            raise
+        finally:
+            os.close(control_r)
+            os.close(status_w)
+        try:
+            line = _read_line(status_r, KEEPER_START_S)
+        finally:
+            os.close(status_r)
+        if not line.startswith("pid "):
+            os.close(control_w)
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+            reason = line[len("error "):] if line.startswith("error ") else "the keeper did not start"
+            raise OSError(f"cannot start {self.python}: {reason}")
         self._proc = proc
+        self._program_pid = int(line.split()[1])
+        self._control = control_w
         self._exited.clear()
         self._emit(
-            ProgramStarted(pid=proc.pid, script=str(self.script), python=str(self.python),
-                           argv=self.args)
+            ProgramStarted(pid=self._program_pid, script=str(self.script),
+                           python=str(self.python), argv=self.args)
         )  # fmt: skip
         readers = []
         if self.capture_output:
@@ -220,7 +284,7 @@ class Session:
                 thread.start()
                 readers.append(thread)
         threading.Thread(
-            target=self._reap, args=(proc, readers), name="hcride-wait", daemon=True
+            target=self._reap, args=(proc, readers, control_w), name="hcride-wait", daemon=True
         ).start()
 
     def _pump(self, name: str, stream: Any) -> None:
@@ -237,8 +301,12 @@ class Session:
             if not chunk:
                 return
 
-    def _reap(self, proc: subprocess.Popen[bytes], readers: list[threading.Thread]) -> None:
-        code = proc.wait()
+    def _reap(
+        self, proc: subprocess.Popen[bytes], readers: list[threading.Thread], control: int
+    ) -> None:
+        code = proc.wait()  # the keeper ends the program's leftovers before it exits
+        with contextlib.suppress(OSError):
+            os.close(control)
         for thread in readers:
             thread.join(timeout=2.0)
         sig = None
@@ -261,8 +329,12 @@ class Session:
         if proc is None or self._exited.is_set():
             return
         self._stopping = True
-        self._signal_group(proc, signal.SIGTERM)
-        if not self._exited.wait(grace):
+        self._signal_group(proc, signal.SIGTERM)  # the keeper passes it to every descendant
+        if self._exited.wait(grace):
+            return
+        with contextlib.suppress(OSError):
+            os.write(self._control, b"k")  # the keeper SIGKILLs every descendant
+        if not self._exited.wait(KEEPER_KILL_S):
             self._signal_group(proc, signal.SIGKILL)
             self._exited.wait()
 
@@ -415,7 +487,7 @@ class Session:
     def _check_hello(self, hello: dict[str, Any]) -> str | None:
         proc = self._proc
         pid = hello.get("pid")
-        if proc is None or self._exited.is_set() or pid != proc.pid:
+        if proc is None or self._exited.is_set() or pid != self._program_pid:
             return f"hello from pid {pid!r}, which is not the program"
         return None
 
