@@ -30,6 +30,10 @@ Messages, runtime -> controller:
 ``reply``     ``{"id": R, "ok": bool, "data": ..., "error": str | None}`` to ``inspect``.
 ``pong``      ``{}``
 ``error``     ``{"message": str}``: the peer sent something this end cannot use.
+``notice``    ``{"what": str, "message": str}``: something the user should know that is
+              not a reload result (``reload_waiting``: a handler has not returned for N s;
+              ``reload_resumed``; ``inside_import``: the main loop runs inside an import,
+              so no reload can apply).
 """
 
 from __future__ import annotations
@@ -44,7 +48,9 @@ MAX_FRAME = 16 * 1024 * 1024
 _HEADER = struct.Struct(">I")
 
 TO_RUNTIME = frozenset({"build", "reload", "inspect", "ping"})
-TO_CONTROLLER = frozenset({"hello", "modules", "pending", "result", "reply", "pong", "error"})
+TO_CONTROLLER = frozenset(
+    {"hello", "modules", "pending", "result", "reply", "pong", "error", "notice"}
+)
 
 ENV_ADDRESS = "HCRIDE_IPC"
 """Environment variable naming the controller's address (a socket path or host:port)."""

@@ -115,6 +115,16 @@ CONTROLLER_TWINS: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {
         ],
     ),
     "pong": (M("pong"), [M("pong", extra=[1, 2, 3])]),
+    "notice": (
+        M("notice", what="reload_waiting", message="reload waiting in handler m.h for 2 s"),
+        [
+            M("notice"),
+            M("notice", what=5, message="x"),
+            M("notice", what="reload_waiting", message=["x"]),
+            M("notice", what="", message=""),
+            M("notice", what="w" * 1000, message="y" * 200_000),
+        ],
+    ),
     "error": (
         M("error", message="the controller sent x"),
         [M("error"), M("error", message={"nested": [1]}), M("error", message="y" * 200_000)],
@@ -132,7 +142,7 @@ def test_controller_receives_each_message_and_its_malformed_twins(
     for bad in twins:
         problems = len(rec.of(ev.IpcProblem))
         _relay(session, rec, bad)
-        if kind in ("modules", "result", "pending", "reply"):
+        if kind in ("modules", "result", "pending", "reply", "notice"):
             wait_until(lambda n=problems: len(rec.of(ev.IpcProblem)) > n,
                        what=f"an IpcProblem for {str(bad)[:200]}")
             text = rec.of(ev.IpcProblem)[-1].message
@@ -140,6 +150,9 @@ def test_controller_receives_each_message_and_its_malformed_twins(
     if kind == "error":
         messages = [e.message for e in rec.of(ev.IpcProblem)]
         assert any("the controller sent x" in m for m in messages)
+    if kind == "notice":  # the well-formed one reached the listeners, only it
+        notices = [e.message for e in rec.of(ev.RuntimeNotice)]
+        assert notices == ["reload waiting in handler m.h for 2 s"], notices
     if kind == "result":  # the well-formed one reached the listeners
         assert any(e.result.build == 3 for e in rec.of(ev.ReloadApplied)), rec.dump()
     if kind == "modules":

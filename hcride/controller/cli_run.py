@@ -52,6 +52,8 @@ def describe(event: ev.Event) -> list[str]:
         return [f"program exited with code {event.returncode}"]
     if isinstance(event, ev.IpcProblem):
         return [f"ipc: {event.message}"]
+    if isinstance(event, ev.RuntimeNotice):
+        return [event.message]
     return []
 
 

@@ -157,6 +157,17 @@ class IpcProblem(Event):
     message: str
 
 
+@dataclass(frozen=True)
+class RuntimeNotice(Event):
+    """The runtime says something that is not a reload result: a reload waiting in a
+    handler that has not returned, or why no reload can apply."""
+
+    kind: ClassVar[str] = "runtime_notice"
+    what: str
+    """``reload_waiting``, ``reload_resumed``, ``inside_import``, ... (free text)."""
+    message: str
+
+
 def result_event(result: ReloadResult) -> Event:
     """The event that reports ``result``."""
     if result.error is not None:
@@ -183,6 +194,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReloadFailed,
         ModulesChanged,
         IpcProblem,
+        RuntimeNotice,
     )
 }
 

@@ -114,3 +114,14 @@ def clean_modules(modules: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
         else:
             dropped.append(reason)
     return kept, dropped
+
+
+def check_notice(msg: Any) -> str | None:
+    """Why a ``notice`` message is unusable (None: fine)."""
+    return _check_fields(
+        msg,
+        "notice",
+        {"what": lambda v: isinstance(v, str) and 0 < len(v) <= 100,
+         "message": lambda v: isinstance(v, str) and 0 < len(v) <= 4000},
+        {},
+    )  # fmt: skip

@@ -64,6 +64,7 @@ from hcride.controller.events import (
     ProgramConnected,
     ProgramExited,
     ProgramStarted,
+    RuntimeNotice,
     result_event,
 )
 from hcride.controller.interpreter import find_interpreter, hcride_root
@@ -548,6 +549,12 @@ class Session:
                 self._malformed(kind, f"build is {build!r}")
         elif kind == "reply":
             self._on_reply(msg)
+        elif kind == "notice":
+            reason = messages.check_notice(msg)
+            if reason is not None:
+                self._malformed(kind, reason)
+                return
+            self._emit(RuntimeNotice(what=msg["what"], message=msg["message"]))
         elif kind == "error":
             text = msg.get("message")
             text = text if isinstance(text, str) else repr(text)

@@ -621,6 +621,9 @@ class MainWindow(QMainWindow):
                     self._auto_select_module()
             elif isinstance(event, ev.IpcProblem):
                 self.console_model.append_line("system", f"hcride: {event.message}")
+            elif isinstance(event, ev.RuntimeNotice):
+                self.console_model.append_line("system", f"hcride: {event.message}")
+                self.statusBar().showMessage(event.message, 15000)
         if changed:
             self.tree_model.refresh()
             self.log_model.sync()

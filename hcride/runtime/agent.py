@@ -14,12 +14,23 @@ the session token, and from then on:
 
 Engine events (results, module changes, pending builds) are forwarded as messages.
 
-Applying on the main thread without the program's cooperation: the agent sends a
-signal to the main thread (``signal.pthread_kill``). Python runs the handler on the
-main thread between two bytecodes, and also when the main thread is blocked in
-``time.sleep``, ``input()`` or a read (the system call is interrupted, the handler
-runs, the call resumes). The handler applies the reload unless the main thread is in
-the middle of an import or of the runtime itself; then it asks again shortly after.
+Applying on the main thread without the program's cooperation (``wakeup``), least
+intrusive way first, each given ``STEP_S`` before the next is tried:
+
+1. a pending call (``Py_AddPendingCall``): the main thread runs it between two
+   bytecodes, so a main thread running Python is reached without interrupting anything;
+2. the event loop the main thread idles in, if the program has one: Qt (a queued
+   signal), Tk (``after``), asyncio (``call_soon_threadsafe``);
+3. an event in pygame's queue (``pygame.event.wait()`` wakes for nothing else), and a
+   signal (``signal.pthread_kill``) if the main thread is blocked in a system call
+   (``time.sleep``, ``input()``, a socket, a lock: Python runs the handler and resumes
+   the call). A main thread computing in C gets no signal: it would only cut the
+   call short; it is reached when it returns to Python.
+
+Whichever comes first applies the reload, unless the main thread is in the middle of
+an import or of the runtime itself; then it asks again shortly after. A main thread
+that stays inside an import (its main loop runs at import time) is told about once.
+A watchdog (``watchdog``) reports a reload that waits in a handler.
 
 Nothing the controller sends can raise into the program: a broken frame is answered
 with an ``error`` message and the connection is closed; the program runs on without
@@ -41,9 +52,22 @@ from types import FrameType
 from typing import Any
 
 from hcride import protocol
+from hcride.runtime import wakeup
+from hcride.runtime.watchdog import ReloadWatchdog
 
 RETRY_S = 0.01
 """Delay before asking the main thread again when it was not at a safe point."""
+SLOW_RETRY_S = 0.5
+"""The same, once the main thread has stayed inside an import for a while."""
+IMPORT_NOTICE_S = 2.0
+"""After this long inside one import, the agent says why no reload applies (once)."""
+STEP_S = 0.04
+"""How long each way of reaching the main thread has before the next one is tried."""
+REPOST_S = 0.5
+"""Then, how often the quiet ways are tried again."""
+BUSY_S = 0.005
+"""CPU time the main thread must have used over a step to count as computing (no
+signal) rather than blocked in a system call (a signal wakes it)."""
 
 _UNSAFE_SUFFIXES = tuple(
     os.path.join("hcride", *parts)
@@ -79,6 +103,17 @@ class Agent:
         self._in_handler = False
         self._signum: int | None = None
         self._main_ident = threading.main_thread().ident
+        self.wakeups: dict[str, int] = {}
+        """How the main thread was reached, by way: ``pending`` (between bytecodes),
+        ``qt``, ``tk``, ``asyncio``, ``pygame`` (posted) and ``signal`` (sent)."""
+        self._wake = threading.Event()
+        self._served = threading.Event()
+        self._pending = wakeup.PendingCall(self._from_pending)
+        self._poster = wakeup.LoopPoster(self._from_loop)
+        self._cpu = wakeup.CpuClock()
+        self._unsafe_since: float | None = None
+        self._unsafe_reason = ""
+        self._told: set[str] = set()
 
     # -- startup --------------------------------------------------------------------
 
@@ -114,6 +149,8 @@ class Agent:
         self.engine.controlled = True
         self.engine.add_listener(self._on_engine_event)
         threading.Thread(target=self._reader, name="hcride-agent", daemon=True).start()
+        threading.Thread(target=self._waker, name="hcride-agent-wake", daemon=True).start()
+        self._watchdog = ReloadWatchdog(self.engine, self.notice).start()
         self._on_engine_event("modules", {"modules": self.engine.module_infos(), "full": True})
 
     # -- sending --------------------------------------------------------------------
@@ -248,24 +285,84 @@ class Agent:
     def request_reload(self) -> None:
         """Have the main thread apply pending builds at its next safe point."""
         self._want_reload = True
-        if self._signum is None or self._main_ident is None:
-            return
-        if not threading.main_thread().is_alive():
-            return
-        with contextlib.suppress(OSError, ValueError, ProcessLookupError):
-            signal.pthread_kill(self._main_ident, self._signum)
+        self._wake.set()
 
-    def _later(self) -> None:
-        timer = threading.Timer(RETRY_S, self.request_reload)
+    def _count(self, way: str) -> None:
+        self.wakeups[way] = self.wakeups.get(way, 0) + 1
+
+    def _waker(self) -> None:
+        """Reaches the main thread for each request, least intrusive way first."""
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._want_reload and threading.main_thread().is_alive():
+                self._served.clear()
+                self._reach_main_thread()
+
+    def _reach_main_thread(self) -> None:
+        # 1. Between two bytecodes, if the main thread runs Python: interrupts nothing.
+        self._pending.schedule()
+        if self._served.wait(STEP_S):
+            return
+        # 2. The main thread waits in C: through the event loop it idles in, if known.
+        cpu_before = self._cpu.read()
+        frame = wakeup.main_frame()
+        for name in self._poster.post_to_loops(frame):
+            self._count(name)
+        del frame
+        if self._served.wait(STEP_S):
+            return
+        # 3. pygame.event.wait() wakes only for an event; a blocked system call
+        # (sleep, input, accept, a lock) only for a signal. A main thread that computes
+        # in C gets no signal: it would not help, only cut its call short.
+        if self._poster.post_pygame():
+            self._count("pygame")
+        cpu_after = self._cpu.read()
+        blocked = cpu_before is None or cpu_after is None or cpu_after - cpu_before < BUSY_S
+        if blocked and self._send_signal():
+            self._count("signal")
+        # 4. Still nothing: keep knocking on the loops, quietly, until served.
+        while self._want_reload and not self._served.wait(REPOST_S):
+            frame = wakeup.main_frame()
+            self._poster.post_to_loops(frame)
+            del frame
+            self._pending.schedule()
+
+    def _send_signal(self) -> bool:
+        if self._signum is None or self._main_ident is None:
+            return False
+        try:
+            signal.pthread_kill(self._main_ident, self._signum)
+        except (OSError, ValueError, ProcessLookupError):
+            return False
+        return True
+
+    def _later(self, delay: float) -> None:
+        timer = threading.Timer(delay, self.request_reload)
         timer.daemon = True
         timer.start()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._apply(frame, "")
+
+    def _from_pending(self) -> None:
+        self._apply(sys._getframe(), "pending")
+
+    def _from_loop(self) -> None:
+        self._apply(sys._getframe(), "")
+
+    def _apply(self, frame: FrameType | None, way: str) -> None:
+        """On the main thread: apply pending builds if this is a safe point."""
+        self._served.set()
         if not self._want_reload:
             return
-        if self._in_handler or not _safe_point(frame):
-            self._later()
+        unsafe = "a reload" if self._in_handler else _unsafe_reason(frame)
+        if unsafe is not None:
+            self._later(self._unsafe_wait(unsafe))
             return
+        self._unsafe_since = None
+        if way:
+            self._count(way)
         self._in_handler = True
         self._want_reload = False
         try:
@@ -274,6 +371,32 @@ class Agent:
             traceback.print_exc()
         finally:
             self._in_handler = False
+
+    def _unsafe_wait(self, reason: str) -> float:
+        """How long to wait before trying again; says once why a reload cannot apply
+        when the main thread stays inside an import."""
+        now = time.monotonic()
+        if self._unsafe_since is None or self._unsafe_reason != reason:
+            self._unsafe_since, self._unsafe_reason = now, reason
+            return RETRY_S
+        if now - self._unsafe_since < IMPORT_NOTICE_S:
+            return RETRY_S
+        if reason.startswith("import ") and reason not in self._told:
+            self._told.add(reason)
+            module = reason.split(" ", 1)[1]
+            self.notice(
+                "inside_import",
+                f"no reload can apply while the main thread is still inside 'import "
+                f"{module}': that module's top level runs the program's loop, and a module "
+                "is reloadable once its import has returned. Call the loop from a function "
+                "instead (if __name__ == '__main__': main()).",
+            )
+        return SLOW_RETRY_S
+
+    def notice(self, kind: str, message: str) -> None:
+        """Tell the controller something the user should know (safe from any thread)."""
+        if not self._closed:
+            self.send(protocol.message("notice", what=kind, message=message))
 
 
 def _build_problem(build: Any, modules: Any) -> str | None:
@@ -291,16 +414,27 @@ def _build_problem(build: Any, modules: Any) -> str | None:
     return None
 
 
-def _safe_point(frame: FrameType | None) -> bool:
-    """False while the main thread is inside an import or the runtime itself."""
+def _unsafe_reason(frame: FrameType | None) -> str | None:
+    """Why the main thread is not at a safe point: ``import NAME`` while it is inside
+    an import, ``the runtime`` inside hcride's own code; None when it is safe."""
     depth = 0
+    module: str | None = None
     while frame is not None and depth < 400:
         name = frame.f_code.co_filename
-        if name.startswith("<frozen importlib") or name.endswith(_UNSAFE_SUFFIXES):
-            return False
+        if name.startswith("<frozen importlib"):
+            return f"import {module or '?'}"
+        if name.endswith(_UNSAFE_SUFFIXES):
+            return "the runtime"
+        if frame.f_code.co_name == "<module>":
+            module = frame.f_globals.get("__name__", "?")
         frame = frame.f_back
         depth += 1
-    return True
+    return None
+
+
+def _safe_point(frame: FrameType | None) -> bool:
+    """False while the main thread is inside an import or the runtime itself."""
+    return _unsafe_reason(frame) is None
 
 
 _agent: Agent | None = None

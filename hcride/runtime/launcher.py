@@ -82,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         from hcride.runtime import agent
 
         agent.start(engine)
+    elif not args.quiet:
+        from hcride.runtime.watchdog import ReloadWatchdog
+
+        def say(kind: str, message: str) -> None:
+            print(f"hcride: {message}", file=sys.stderr, flush=True)
+
+        ReloadWatchdog(engine, say).start()
     return run_script(script, rest)
 
 
