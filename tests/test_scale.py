@@ -154,3 +154,67 @@ def test_watcher_threads_are_fixed_whatever_the_number_of_folders(tmp_path: Path
     finally:
         watcher.stop()
     wait_until(lambda: threading.active_count() <= before, what="the watcher's threads ended")
+
+
+ENGINE = "__import__('hcride.runtime.engine', fromlist=['x']).get_engine()"
+MODS = 40
+
+
+def _many_modules() -> tuple[dict[str, str], str]:
+    files = {f"lib/m{i}.py": f"VALUE = {i}\n\n\ndef value():\n    return VALUE\n"
+             for i in range(MODS)}
+    files["lib/__init__.py"] = ""
+    prelude = "import importlib\n" + "".join(
+        f"importlib.import_module('lib.m{i}')\n" for i in range(MODS)
+    )
+    return files, prelude
+
+
+def test_polling_stats_only_the_files_that_changed(start) -> None:
+    files, prelude = _many_modules()
+    prog = start(files, prelude)
+    assert prog.changed() is False  # the first poll looks at every module once
+    stats = prog.eval(f"{ENGINE}.stats")
+    for _ in range(20):
+        assert prog.changed() is False
+        assert prog.reload()["ok"]
+    assert prog.eval(f"{ENGINE}.stats") == stats, "nothing changed: nothing stat-ed"
+    prog.write("lib/m7.py", "VALUE = 7\n\n\ndef value():\n    return -VALUE\n")
+    assert prog.changed() is True
+    assert prog.eval(f"{ENGINE}.stats") == stats + 1, "only the saved file"
+    result = prog.reload()
+    assert result["ok"] and result["reloaded"] == ["lib.m7"], result
+    assert prog.eval("__import__('lib.m7', fromlist=['x']).value()") == -7
+    for _ in range(5):
+        assert prog.changed() is False
+    assert prog.eval(f"{ENGINE}.stats") <= stats + 2
+    # a module imported later is looked at once, then only when it changes
+    prog.write("lib/late.py", "X = 1\n")
+    prog.exec("import lib.late")
+    prog.write("lib/late.py", "X = 1\nY = 2\n")
+    assert prog.changed() is True
+    assert prog.reload()["reloaded"] == ["lib.late"]
+
+
+def test_a_warm_start_imports_from_the_cache_without_parsing(start, tmp_path: Path) -> None:
+    files, prelude = _many_modules()
+    env = {"PYTHONDONTWRITEBYTECODE": ""}  # empty: bytecode is cached, as for users
+    first = start(files, prelude, env=env)
+    assert first.eval(f"{ENGINE}.parses") == MODS + 1  # lib and its modules
+    first.quit()
+    second = start(files, prelude, env=env)
+    assert second.eval(f"{ENGINE}.parses") == 0
+    # the cached tables are the real ones: a reload after a warm start applies
+    second.write("lib/m3.py", "VALUE = 3\n\n\ndef value():\n    return VALUE * 100\n")
+    result = second.reload()
+    assert result["ok"] and result["reloaded"] == ["lib.m3"], result
+    assert second.eval("__import__('lib.m3', fromlist=['x']).value()") == 300
+    second.quit()
+    # a source changed between two runs is parsed again (invalidated like a .pyc)
+    (tmp_path / "proj" / "lib" / "m5.py").write_text("VALUE = 55\n\n\ndef value():\n    return 5\n")
+    files.pop("lib/m3.py")
+    files.pop("lib/m5.py")
+    third = start(files, prelude, env=env)
+    assert third.eval(f"{ENGINE}.parses") == 2  # m3 (saved in the second run) and m5
+    assert third.eval("__import__('lib.m5', fromlist=['x']).VALUE") == 55
+    assert third.eval("__import__('lib.m3', fromlist=['x']).value()") == 300

@@ -30,7 +30,7 @@ from hcride.analysis import statements as st
 from hcride.analysis.diff import type_changes
 from hcride.analysis.incremental import Update, update_table
 from hcride.analysis.statements import ModuleTable
-from hcride.runtime import handlers
+from hcride.runtime import changes, handlers, modcache
 from hcride.runtime.commit import ClosureWork, ModuleCommit
 from hcride.runtime.commit import compile_statement as _compile
 from hcride.runtime.finder import closures_of
@@ -125,9 +125,16 @@ class _Loader(importlib.machinery.SourceFileLoader):
     def get_code(self, fullname: str) -> types.CodeType:
         data = self.get_data(self.path)
         text = st.decode_source(data)
-        tree = ast.parse(text, self.path)
-        code = compile(tree, self.path, "exec", dont_inherit=True)
-        table = st.table_from_tree(tree, text, st.source_digest(data)).without_nodes()
+        digest = st.source_digest(data)
+        cached = modcache.load(self.path, digest)  # code and table of exactly these bytes
+        if cached is not None:
+            code, table = cached
+        else:
+            self._engine.parses += 1
+            tree = ast.parse(text, self.path)
+            code = compile(tree, self.path, "exec", dont_inherit=True)
+            table = st.table_from_tree(tree, text, digest).without_nodes()
+            modcache.store(self.path, digest, code, table)
         self._engine._record(fullname, Path(self.path), text, table)
         return code
 
@@ -180,6 +187,20 @@ class Engine:
         self._problems: list[Rejection] = []
         """Unreadable files found by has_any_module_changed(), for the next reload."""
         self.reloads = 0
+        self.parses = 0
+        """Modules the loader parsed and compiled (not found in the cache next to the
+        bytecode): a count for tests."""
+        self.stats = 0
+        """Source files stat-ed to look for changes (standalone): a count for tests."""
+        self._feed: changes.ChangeFeed | None = None
+        self._feed_tried = False
+        self._recheck: set[str] = set()
+        """Modules to look at in the next scan whatever the feed says (new ones)."""
+        self._by_file: dict[str, str] = {}
+        self._main_dirty = True
+        self._changes = 0
+        """Bumped whenever what is pending may have changed."""
+        self._answered = (-1, False)
         if self.main_file is not None:
             self._main_stat = _settled(_stat(self.main_file))
             try:
@@ -233,6 +254,8 @@ class Engine:
                 return
             lines = st.split_lines(text)
             old = self._tracked.get(name)
+            self._changes += 1
+            self._recheck.add(name)
             if old is not None:  # importlib.reload(), or a new import after
                 # `del sys.modules[name]`: a fresh start, maybe in a new module object
                 old.module = module
@@ -245,6 +268,7 @@ class Engine:
                 name, module, path.resolve(), text, table.digest, table, self._order,
                 lines, stat=_settled(_stat(path)),
             )
+            self._follow(self._tracked[name])
             if self._reloading:
                 self._first_imports.append(name)
                 self._announced.append(name)
@@ -281,6 +305,9 @@ class Engine:
                     table.without_nodes(), self._order, st.split_lines(text),
                     stat=_settled(_stat(path)),
                 )
+                self._recheck.add(name)
+                self._changes += 1
+                self._follow(self._tracked[name])
             found.append(name)
         if found:
             self._notify("modules", {"modules": self.module_infos(found)})
@@ -359,6 +386,7 @@ class Engine:
         self, tracked: Tracked, data: bytes, stat: tuple[int, int] | None, build: int | None
     ) -> bool:
         """Note a version read from disk or a build. True if it is newly pending."""
+        self._changes += 1
         digest = st.source_digest(data)
         tracked.missing_reported = False
         previous = tracked.candidate
@@ -380,11 +408,56 @@ class Engine:
         tracked.candidate = Candidate(text, digest, stat, build)
         return True
 
+    def _follow(self, tracked: Tracked) -> None:
+        """Watch a newly tracked module's folder for changes (once a feed exists)."""
+        self._by_file[str(tracked.path)] = tracked.name
+        if self._feed is not None:
+            self._feed.watch(str(tracked.path.parent))
+
+    def _maybe_changed(self) -> list[Tracked]:
+        """Standalone: the tracked modules whose file may have changed since the last
+        look: those the change feed names, and new ones; every one without a feed."""
+        if not self._feed_tried:  # first poll: start watching (not at import time)
+            self._feed_tried = True
+            self._feed = changes.ChangeFeed.open()
+            if self._feed is not None:
+                if self.main_file is not None:
+                    self._feed.watch(str(self.main_file.parent))
+                for tracked in self._tracked.values():
+                    self._feed.watch(str(tracked.path.parent))
+                self._recheck.update(self._tracked)
+        changed = self._feed.drain() if self._feed is not None else None
+        if changed is None:
+            self._main_dirty = True
+            self._recheck.clear()
+            return list(self._tracked.values())
+        names, self._recheck = self._recheck, set()
+        main = str(self.main_file) if self.main_file is not None else None
+        for path in changed:
+            name = self._by_file.get(path)
+            if name is not None:
+                names.add(name)
+            elif path == main:
+                self._main_dirty = True
+        return [self._tracked[n] for n in names if n in self._tracked]
+
+    def _any_pending(self) -> bool:
+        """Is any version pending and not refused? (Recomputed only after a change.)"""
+        if self._answered[0] != self._changes:
+            pending = any(
+                t.candidate is not None and not t.candidate.reported
+                for t in self._tracked.values()
+            )
+            self._answered = (self._changes, pending)
+        return self._answered[1]
+
     def _scan(self) -> list[Rejection]:
         """Standalone mode: read the sources whose file changed (by stat, then by
-        content hash). Returns files that vanished or became unreadable, once each."""
+        content hash), looking only at those the change feed names. Returns files
+        that vanished or became unreadable, once each."""
         problems: list[Rejection] = []
-        for tracked in list(self._tracked.values()):
+        for tracked in self._maybe_changed():
+            self.stats += 1
             now = _stat(tracked.path)
             seen = tracked.candidate.stat if tracked.candidate else tracked.stat
             if now == seen and now is not None:
@@ -410,6 +483,9 @@ class Engine:
     def _check_main(self) -> str | None:
         if self.main_file is None or self._main_digest is None:
             return None
+        if self._feed is not None and not self._main_dirty:
+            return None
+        self._main_dirty = False
         now = _stat(self.main_file)
         if now == self._main_stat and now is not None:
             return None
@@ -434,7 +510,7 @@ class Engine:
                 self._problems.extend(self._scan())
                 if self._problems:
                     return True  # to be reported by the next perform_code_reload()
-            return any(t.candidate and not t.candidate.reported for t in self._tracked.values())
+            return self._any_pending()
 
     # ------------------------------------------------------------------ reload
 
@@ -445,11 +521,14 @@ class Engine:
         with self._lock:
             self._reloading = True
             self._announced = []
+            result: ReloadResult | None = None
             try:
                 result = self._reload()
             finally:
                 self._reloading = False
                 self._batch = set()
+                if result is None or result.reloaded or result.rejected or result.error:
+                    self._changes += 1  # candidates were applied, refused or rolled back
         if result.reloaded or result.rejected or result.error or result.restart_needed:
             self.reloads += 1 if result.reloaded and result.ok else 0
             self._notify("result", result.to_dict())
@@ -472,6 +551,10 @@ class Engine:
         restart = None if self.controlled else self._check_main()  # else: the controller says
         if restart:
             result.restart_needed.append(restart)
+        if not self._any_pending():  # nothing to do: no walk over every module
+            result.ok = not result.rejected
+            result.duration_ms = (time.perf_counter() - started) * 1000
+            return result
         pending = [t for t in self._tracked.values() if t.candidate is not None]
         if not any(not t.candidate.reported for t in pending):  # type: ignore[union-attr]
             result.ok = not result.rejected

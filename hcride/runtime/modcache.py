@@ -1,0 +1,95 @@
+"""The runtime's per-module cache next to the bytecode (standard library only).
+
+Importing a reloadable module needs its code object and its ``ModuleTable`` (the
+statements the reloads diff). Both come from parsing the source; this cache keeps
+them in ``__pycache__/NAME.TAG.hcride`` so that the next start of the program
+imports a module without parsing or compiling it, as a ``.pyc`` does.
+
+An entry is valid for exactly one content: it carries the source's digest (the
+runtime's ``source_digest``), checked against the bytes being imported, as Python's
+hash-based ``.pyc`` files are (PEP 552); and the key of the analysis code that made
+the table, so a newer hcride never reads an older table. Nothing is written when
+``sys.dont_write_bytecode`` is set (``PYTHONDONTWRITEBYTECODE``), and any problem
+reading or writing an entry is the same as no entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import marshal
+import os
+import pickle
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+from hcride.analysis.statements import ModuleTable
+
+FORMAT = 1
+
+
+def _analysis_key() -> str:
+    """Changes whenever the code that builds tables changes (file sizes and times)."""
+    here = Path(__file__).resolve().parent.parent
+    parts = [str(FORMAT), sys.version]
+    for folder in (here / "analysis",):
+        try:
+            with os.scandir(folder) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    if entry.name.endswith(".py"):
+                        info = entry.stat()
+                        parts.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
+        except OSError:
+            parts.append("?")
+    return "|".join(parts)
+
+
+KEY = _analysis_key()
+
+
+def cache_path(source: str) -> str | None:
+    """Where the entry of ``source`` lives (None: this Python caches no bytecode)."""
+    try:
+        pyc = importlib.util.cache_from_source(source)
+    except (NotImplementedError, ValueError):
+        return None
+    return pyc[: -len(".pyc")] + ".hcride"
+
+
+def load(source: str, digest: str) -> tuple[types.CodeType, ModuleTable] | None:
+    """The cached code and table of ``source`` if they were made from ``digest``."""
+    path = cache_path(source)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            key, cached_digest, code_bytes, table = pickle.load(handle)  # noqa: S301 - like a .pyc
+        if key != KEY or cached_digest != digest or not isinstance(table, ModuleTable):
+            return None
+        code = marshal.loads(code_bytes)
+    except Exception:  # missing, truncated, from another version: not cached
+        return None
+    if not isinstance(code, types.CodeType) or table.digest != digest:
+        return None
+    return code, table
+
+
+def store(source: str, digest: str, code: types.CodeType, table: ModuleTable) -> None:
+    """Write the entry (atomically: a reader sees a whole entry or none)."""
+    if sys.dont_write_bytecode:
+        return
+    path = cache_path(source)
+    if path is None:
+        return
+    payload: Any = (KEY, digest, marshal.dumps(code), table)
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(temp, "wb") as handle:
+            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+    except Exception:  # read-only folder, full disk, unpicklable table: no cache
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
