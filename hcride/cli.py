@@ -71,14 +71,15 @@ def run_command(args: argparse.Namespace) -> int:
         return run_watched(args, script=script, project=project)
     # No controller: become the program, so that stdin/stdout/stderr, the exit code
     # and signals are the program's own. The runtime finds changes by content hash.
-    launcher = [sys.executable, "-m", "hcride.runtime", "--project", str(project)]
+    # In this very process (no second interpreter to start): the launcher runs the
+    # script as __main__, as ``python -m hcride.runtime`` would.
+    launcher = ["--project", str(project)]
     if args.events:
         launcher += ["--events", args.events]
     launcher += ["--mode", args.mode, "--", str(script), *args.args]
-    env = dict(os.environ)
     root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(sys.executable, launcher, env)
-    return 0  # not reached
+    paths = os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, paths) if p)
+    from hcride.runtime.launcher import main as launch
+
+    return launch(launcher)

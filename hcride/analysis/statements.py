@@ -19,10 +19,14 @@ Kinds, following ``semantics.md``:
 from __future__ import annotations
 
 import ast
-import hashlib
 from dataclasses import dataclass, field
 
 from hcride.analysis.shapes import ClassShape, class_shape
+
+try:  # the same function as hashlib.blake2b, without importing OpenSSL at start
+    from _blake2 import blake2b as _blake2b
+except ImportError:  # pragma: no cover - a Python built without _blake2
+    from hashlib import blake2b as _blake2b
 
 DEF, CLASS, IMPORT, ASSIGN, FINAL, DECL, DOC, OTHER = (
     "def",
@@ -113,7 +117,7 @@ class ModuleTable:
 
 def source_digest(data: bytes) -> str:
     """The content hash that identifies a version of a source file."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return _blake2b(data, digest_size=16).hexdigest()
 
 
 def is_final_annotation(annotation: ast.expr | None) -> bool:

@@ -16,7 +16,6 @@ reading or writing an entry is the same as no entry.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import marshal
 import os
 import pickle
@@ -51,11 +50,19 @@ KEY = _analysis_key()
 
 def cache_path(source: str) -> str | None:
     """Where the entry of ``source`` lives (None: this Python caches no bytecode)."""
-    try:
-        pyc = importlib.util.cache_from_source(source)
-    except (NotImplementedError, ValueError):
+    tag = sys.implementation.cache_tag
+    if tag is None:
         return None
-    return pyc[: -len(".pyc")] + ".hcride"
+    if sys.pycache_prefix is not None:  # rare: let importlib place it
+        import importlib.util
+
+        try:
+            return importlib.util.cache_from_source(source)[: -len(".pyc")] + ".hcride"
+        except (NotImplementedError, ValueError):
+            return None
+    folder, name = os.path.split(source)
+    stem = name.rpartition(".")[0] or name
+    return os.path.join(folder, "__pycache__", f"{stem}.{tag}.hcride")
 
 
 def load(source: str, digest: str) -> tuple[types.CodeType, ModuleTable] | None:
