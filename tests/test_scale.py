@@ -218,3 +218,36 @@ def test_a_warm_start_imports_from_the_cache_without_parsing(start, tmp_path: Pa
     assert third.eval(f"{ENGINE}.parses") == 2  # m3 (saved in the second run) and m5
     assert third.eval("__import__('lib.m5', fromlist=['x']).VALUE") == 55
     assert third.eval("__import__('lib.m3', fromlist=['x']).value()") == 300
+
+
+def _reference_order(names: list[str], deps: dict[str, set[str]]) -> list[str]:
+    """The former quadratic-to-cubic loop, kept as the specification."""
+    done: list[str] = []
+    remaining = list(names)
+    while remaining:
+        ready = [n for n in remaining if not deps[n] - set(done)] or remaining[:1]
+        done.append(ready[0])
+        remaining.remove(ready[0])
+    return done
+
+
+def test_dependency_order_matches_the_specification_on_random_graphs() -> None:
+    import random
+
+    from hcride.runtime.engine import order_by_dependencies
+
+    rng = random.Random(12)
+    for size in (0, 1, 2, 5, 30, 120):
+        for _ in range(30):
+            names = [f"m{i}" for i in range(size)]
+            deps = {n: {rng.choice(names) for _ in range(rng.randint(0, 3))} - {n} for n in names}
+            assert order_by_dependencies(names, deps) == _reference_order(names, deps)
+
+
+def test_dependency_order_of_a_long_chain_is_linear_work() -> None:
+    from hcride.runtime.engine import order_by_dependencies
+
+    names = [f"m{i}" for i in range(20_000)]  # each imports the next: reverse order
+    deps = {n: {names[i + 1]} for i, n in enumerate(names[:-1])}
+    deps[names[-1]] = set()
+    assert order_by_dependencies(names, deps) == names[::-1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import __future__
 
 import ast
+import heapq
 import importlib.machinery
 import linecache
 import os
@@ -708,15 +709,10 @@ class Engine:
         deps: dict[str, set[str]] = {}
         for tracked, table in staged:
             package = tracked.module.__dict__.get("__package__")
-            wanted = set(table.imported_modules(package))
-            deps[tracked.name] = {n for n in by_name if n != tracked.name and n in wanted}
-        done: list[str] = []
-        remaining = sorted(by_name, key=lambda n: by_name[n][0].order)
-        while remaining:
-            ready = [n for n in remaining if not deps[n] - set(done)] or remaining[:1]
-            done.append(ready[0])
-            remaining.remove(ready[0])
-        return [by_name[n] for n in done]
+            wanted = table.imported_modules(package)
+            deps[tracked.name] = {n for n in wanted if n in by_name and n != tracked.name}
+        names = sorted(by_name, key=lambda n: by_name[n][0].order)
+        return [by_name[n] for n in order_by_dependencies(names, deps)]
 
     # ------------------------------------------------------------------ commit
 
@@ -779,6 +775,39 @@ def _future_flags(table: ModuleTable) -> int:
 
 _engine: Engine | None = None
 _engine_lock = threading.Lock()
+
+
+def order_by_dependencies(names: list[str], deps: dict[str, set[str]]) -> list[str]:
+    """``names`` (given in load order) with each one after the names it depends on;
+    among those ready, load order first; a cycle is broken at its first name in load
+    order. O((names + edges) log names)."""
+    rank = {name: i for i, name in enumerate(names)}
+    waiting = {name: len(deps.get(name, ())) for name in names}
+    users: dict[str, list[str]] = {}
+    for name in names:
+        for dep in deps.get(name, ()):
+            users.setdefault(dep, []).append(name)
+    ready = [rank[n] for n in names if not waiting[n]]
+    heapq.heapify(ready)
+    done: list[str] = []
+    placed: set[str] = set()
+    cursor = 0  # the first name, in load order, that may not be placed yet
+    while len(done) < len(names):
+        if ready:
+            name = names[heapq.heappop(ready)]
+            if name in placed:
+                continue
+        else:  # a cycle: take the first remaining name in load order
+            while names[cursor] in placed:
+                cursor += 1
+            name = names[cursor]
+        placed.add(name)
+        done.append(name)
+        for user in users.get(name, ()):
+            waiting[user] -= 1
+            if waiting[user] == 0 and user not in placed:
+                heapq.heappush(ready, rank[user])
+    return done
 
 
 def configure(project: Path, main_file: Path | None, mode: str = "detect") -> Engine:
