@@ -132,6 +132,9 @@ class Session:
         self._exited = threading.Event()
         self._exited.set()
         self._connected = threading.Event()
+        self._gone = threading.Event()
+        """Set while no program is connected: its last messages have all been read."""
+        self._gone.set()
         self._returncode: int | None = None
         self._ipc: IpcServer | None = None
         self._outbox: list[dict[str, Any]] = []
@@ -194,7 +197,7 @@ class Session:
                     self._on_message,
                     lambda text: self._emit(IpcProblem(message=text)),
                     on_connect=self._on_connect,
-                    on_disconnect=self._connected.clear,
+                    on_disconnect=self._on_disconnect,
                     accept_hello=self._check_hello,
                     use_tcp=self._use_tcp,
                 )
@@ -310,6 +313,9 @@ class Session:
             os.close(control)
         for thread in readers:
             thread.join(timeout=2.0)
+        # Read what the program sent before it exited (the result of a reload applied
+        # just before sys.exit) before saying it exited.
+        self._gone.wait(timeout=2.0)
         sig = None
         if code < 0:
             with contextlib.suppress(ValueError):
@@ -492,12 +498,17 @@ class Session:
             return f"hello from pid {pid!r}, which is not the program"
         return None
 
+    def _on_disconnect(self) -> None:
+        self._connected.clear()
+        self._gone.set()
+
     def _on_connect(self, hello: dict[str, Any]) -> None:
         pid = hello.get("pid")
         mode = hello.get("mode")
         if isinstance(mode, str):
             self.mode = mode
         with self._lock:
+            self._gone.clear()
             self._connected.set()
             outbox, self._outbox = self._outbox, []
         self._emit(

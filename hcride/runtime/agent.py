@@ -39,7 +39,9 @@ a controller.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import itertools
 import os
 import queue
 import signal
@@ -55,6 +57,8 @@ from hcride import protocol
 from hcride.runtime import wakeup
 from hcride.runtime.watchdog import ReloadWatchdog
 
+EXIT_FLUSH_S = 2.0
+"""At most this long at exit to send the messages still queued."""
 RETRY_S = 0.01
 """Delay before asking the main thread again when it was not at a safe point."""
 SLOW_RETRY_S = 0.5
@@ -95,6 +99,10 @@ class Agent:
         self.engine = engine
         self.sock = sock
         self._out: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._counter = itertools.count(1)
+        self._queued = 0
+        """Messages queued so far; ``_written``: sent so far (by the writer)."""
+        self._written = 0
         self._inspect: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._closed = False
         self.exit_with_controller = False
@@ -130,6 +138,7 @@ class Agent:
         return True
 
     def run(self, token: str) -> None:
+        atexit.register(self._flush_at_exit)
         self.send(
             protocol.message(
                 "hello",
@@ -157,6 +166,7 @@ class Agent:
 
     def send(self, msg: dict[str, Any]) -> None:
         """Queue a message (safe from any thread, signal handlers included)."""
+        self._queued = next(self._counter)  # no lock: a signal handler may call this
         self._out.put(msg)
 
     def _writer(self) -> None:
@@ -173,6 +183,16 @@ class Agent:
             except OSError:
                 self._close()
                 return
+            self._written += 1
+
+    def _flush_at_exit(self) -> None:
+        """The program is ending: let the writer send what is queued first (the result
+        of a reload applied just before ``sys.exit`` must reach the controller)."""
+        deadline = time.monotonic() + EXIT_FLUSH_S
+        while not self._closed and self._written < self._queued:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.002)
 
     def _on_engine_event(self, kind: str, payload: dict[str, Any]) -> None:
         if self._closed:
