@@ -102,6 +102,9 @@ CONTROLLER_TWINS: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {
                                                                    "patched": "abc"}]}),
             M("result", result={"modules": [7], "duration_ms": "slow"}),
             M("result", result={"handler_errors": [None], "restart_needed": [{}]}),
+            M("result", result={"held_back": "logic", "modules": [
+                {"name": "logic", "file": "l.py", "version": 2, "closures_skipped": [3],
+                 "needs_restart": "extra"}]}),
             M("result", result={"build": 2.5, "ok": "true", "reloaded": ["x" * 100_000] * 20}),
         ],
     ),

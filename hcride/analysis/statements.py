@@ -110,9 +110,20 @@ class ModuleTable:
         """Absolute names of the modules the top-level imports name."""
         found: list[str] = []
         for s in self.statements:
-            if s.kind == IMPORT and s.node is not None:
-                found.extend(imported_names(s.node, package))
+            if s.kind != IMPORT:
+                continue
+            nodes = [s.node] if s.node is not None else _reparse(s.text)
+            for node in nodes:
+                found.extend(imported_names(node, package))
         return found
+
+
+def _reparse(text: str) -> list[ast.stmt]:
+    """The import statements of a kept statement's text (tables keep no trees)."""
+    try:
+        return [n for n in ast.parse(text.strip()).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    except SyntaxError:
+        return []
 
 
 def source_digest(data: bytes) -> str:

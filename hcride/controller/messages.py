@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-_RESULT_LISTS = ("reloaded", "restart_needed", "handler_errors")
+_RESULT_LISTS = ("reloaded", "restart_needed", "handler_errors", "held_back")
 _REPORT_LISTS = (
     "patched", "added", "initialized", "preserved", "stale", "reevaluated", "removed", "skipped",
+    "closures_skipped", "needs_restart",
 )  # fmt: skip
 
 

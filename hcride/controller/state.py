@@ -418,7 +418,7 @@ class SessionState:
             row.details.append(node)
             if not row.file:
                 row.file, row.line = file, rej.line
-        if result.error is not None:
+        if result.error is not None and status == "failed":  # else: the rejections say why
             node = _traceback_nodes(result.error, "rolled back")
             row.details.append(node)
             for name in result.reloaded or names:

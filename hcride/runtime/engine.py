@@ -554,11 +554,18 @@ class Engine:
             result.restart_needed.append(restart)
         if not self._any_pending():  # nothing to do: no walk over every module
             result.ok = not result.rejected
+            if result.rejected:
+                result.error = result.rejected[0].describe()
             result.duration_ms = (time.perf_counter() - started) * 1000
             return result
-        pending = [t for t in self._tracked.values() if t.candidate is not None]
-        if not any(not t.candidate.reported for t in pending):  # type: ignore[union-attr]
+        # A refused version is not pending: it holds back nothing but itself.
+        pending = [t for t in self._tracked.values()
+                   if t.candidate is not None and not t.candidate.reported]
+        if not pending:
             result.ok = not result.rejected
+            if result.rejected:
+                result.error = result.rejected[0].describe()
+            result.held_back = self._held_back()
             result.duration_ms = (time.perf_counter() - started) * 1000
             return result
         result.build = max((t.candidate.build or 0 for t in pending), default=0) or None  # type: ignore[union-attr]
@@ -569,6 +576,8 @@ class Engine:
                 t.candidate.reported = True  # type: ignore[union-attr]
             result.ok = False
             result.rejected.extend(rejected)
+            result.error = rejected[0].describe()
+            result.held_back = self._held_back()
             result.duration_ms = (time.perf_counter() - started) * 1000
             return result
 
@@ -598,8 +607,9 @@ class Engine:
             result.ok = False
             result.reloaded = [t.name for t, _ in order]
             result.error = "".join(traceback.format_exception(exc))
+            result.held_back = self._held_back()
             result.duration_ms = (time.perf_counter() - started) * 1000
-            if not isinstance(exc, Exception):
+            if isinstance(exc, KeyboardInterrupt):  # SystemExit too is rolled back
                 raise
             return result
 
@@ -622,10 +632,18 @@ class Engine:
             linecache.cache[path] = (len(candidate.text), None, candidate.lines, path)
         result.reloaded = [t.name for t, _ in order]
         result.modules = reports
+        result.held_back = self._held_back()
+        if result.rejected:  # files found unreadable: the batch applied without them
+            result.error = result.rejected[0].describe()
         for handler in handlers.ordered(handlers.after, self._load_order()):
             self._call_handler(handler, result)
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _held_back(self) -> list[str]:
+        """Modules whose newest version was refused: they run their old version."""
+        return [t.name for t in sorted(self._tracked.values(), key=lambda t: t.order)
+                if t.candidate is not None and t.candidate.reported]
 
     def _forget_first_imports(self) -> None:
         """Rollback: a module the batch imported first is not imported any more, so

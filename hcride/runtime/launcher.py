@@ -54,7 +54,7 @@ def _attach_reporting(engine: Engine, quiet: bool, events: str | None) -> None:
         if not quiet:
             for line in ReloadResult.from_dict(payload).summary():
                 print(f"hcride: {line}", file=sys.stderr, flush=True)
-            if payload.get("error"):
+            if payload.get("error") and payload.get("status") == "failed":
                 print(payload["error"], file=sys.stderr, end="", flush=True)
         if stream is not None:
             record = {"event": _event_name(payload), "time": time.time(), "result": payload}

@@ -77,7 +77,11 @@ class ReloadResult:
     rejected: list[Rejection] = field(default_factory=list)
     """Why the batch was refused: type changes, syntax errors, unreadable files."""
     error: str | None = None
-    """A traceback when committing raised and the batch was rolled back."""
+    """Why, whenever ``ok`` is false: the traceback when committing raised and the
+    batch was rolled back; else the first reason it was refused, in words."""
+    held_back: list[str] = field(default_factory=list)
+    """Modules whose newest version was refused (now or before) and that still run
+    their old version; later batches of other modules apply without them."""
     modules: list[ModuleReport] = field(default_factory=list)
     restart_needed: list[str] = field(default_factory=list)
     """Files that changed but are never reloaded (the main script)."""
@@ -91,10 +95,10 @@ class ReloadResult:
     def status(self) -> str:
         """``applied``, ``rejected`` (refused before touching anything),
         ``failed`` (rolled back) or ``empty``."""
-        if self.error is not None:
-            return "failed"
         if self.rejected:
             return "rejected"
+        if self.error is not None:
+            return "failed"
         return "applied" if self.reloaded else "empty"
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,7 +108,7 @@ class ReloadResult:
                             for r in self.rejected]
         data["modules"] = [{k: list(v) if isinstance(v, list) else v
                             for k, v in m.__dict__.items()} for m in self.modules]
-        for name in ("reloaded", "restart_needed", "handler_errors"):
+        for name in ("reloaded", "restart_needed", "handler_errors", "held_back"):
             data[name] = list(data[name])
         data["status"] = self.status
         return data
@@ -119,6 +123,7 @@ class ReloadResult:
             modules=[ModuleReport.from_dict(m) for m in data.get("modules", [])],
             restart_needed=list(data.get("restart_needed", [])),
             handler_errors=list(data.get("handler_errors", [])),
+            held_back=list(data.get("held_back", [])),
             duration_ms=float(data.get("duration_ms", 0.0)),
             build=data.get("build"),
         )
@@ -128,7 +133,7 @@ class ReloadResult:
         lines: list[str] = []
         for path in self.restart_needed:
             lines.append(f"restart needed: {path} is the main script and is never reloaded")
-        if self.error is not None:
+        if self.error is not None and not self.rejected:
             names = ", ".join(self.reloaded) or "batch"
             last = self.error.strip().splitlines()[-1] if self.error.strip() else "error"
             lines.append(f"reload of {names} failed and was rolled back: {last}")
@@ -158,4 +163,8 @@ class ReloadResult:
                 lines.extend(f"{m.name}: closure not patched: {c}" for c in m.closures_skipped)
                 lines.extend(f"restart needed: {m.name}: {r}" for r in m.needs_restart)
         lines.extend(f"handler raised: {h.strip().splitlines()[-1]}" for h in self.handler_errors)
+        named = {r.module for r in self.rejected} | (set() if self.ok else set(self.reloaded))
+        held = [m for m in self.held_back if m not in named]  # not refused by this batch
+        if held:
+            lines.append(f"still running the old version: {', '.join(held)}")
         return lines
