@@ -91,3 +91,58 @@ def test_refused_module_holds_nothing_back_and_is_named(run) -> None:
     result = prog.reload()
     assert result["ok"] and result["reloaded"] == ["a"] and result["held_back"] == [], result
     assert prog.eval("a.f()") == "a4"
+
+
+WORK = """
+def helper():
+    return "1"
+
+
+def work():
+    return ("1", helper())
+"""
+
+WORKERS = """
+import threading
+import logic
+
+calls = [0] * 4
+mixed = []
+stop = threading.Event()
+
+
+def worker(slot):
+    while not stop.is_set():
+        version, seen = logic.work()
+        calls[slot] += 1
+        if version != seen:
+            mixed.append((version, seen))
+
+
+threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(4)]
+for _t in threads:
+    _t.start()
+"""
+
+
+def test_batch_is_atomic_for_other_threads(start) -> None:
+    prog = start({"logic.py": WORK}, WORKERS)
+    pauses: list[float] = []
+    for n in range(2, 52):
+        before = prog.eval("sum(calls)")
+        prog.write("logic.py", WORK.replace('"1"', f'"{n}"'))
+        result = prog.reload()
+        assert result["ok"], result
+        pauses.append(result["duration_ms"])
+        prog.exec(f"""
+            import time
+            _deadline = time.monotonic() + 30
+            while sum(calls) < {before} + 10 and time.monotonic() < _deadline:
+                time.sleep(0.001)
+        """)
+    prog.exec("stop.set()\nfor _t in threads: _t.join(30)")
+    assert prog.eval("logic.work()") == ["51", "51"]
+    assert prog.eval("sum(calls)") > 50 * 10
+    # No call ran one version of work() with another version of helper().
+    assert prog.eval("mixed") == []
+    print("reload pauses with 4 busy threads, ms: median", sorted(pauses)[25], "max", max(pauses))

@@ -596,7 +596,7 @@ class Engine:
             for tracked, new_table in order:
                 reports.append(self._commit_module(tracked, new_table, undo, closure_work))
             self._patch_closures(closure_work, undo)
-            undo.apply()
+            undo.apply_when_quiet()
         except BaseException as exc:
             undo.rollback()
             handlers.restore(saved_handlers)

@@ -18,6 +18,9 @@ from __future__ import annotations
 import collections
 import gc
 import itertools
+import sys
+import threading
+import time
 import types
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +37,8 @@ class UndoLog:
     def __init__(self) -> None:
         self._steps: list[Callable[[], None]] = []
         self._later: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self.replaced_codes: set[types.CodeType] = set()
+        """Code objects that ``apply`` takes away from functions (see ``quiet``)."""
 
     # Made at once: only what the program's running code cannot see (new names).
     def set_item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
@@ -83,6 +88,8 @@ class UndoLog:
             self._later.append((type.__setattr__, (obj, name, value)))
         else:
             old = getattr(obj, name)
+            if name == "__code__":
+                self.replaced_codes.add(old)
             self._steps.append(lambda: setattr(obj, name, old))
             self._later.append((setattr, (obj, name, value)))
 
@@ -111,10 +118,38 @@ class UndoLog:
             if enabled:
                 gc.enable()
 
+    def apply_when_quiet(self, attempts: int = 40, pause: float = 0.0005) -> int:
+        """``apply``, at a moment when no other thread is inside a function whose code
+        the batch replaces, so that no call that started on the old code of one
+        function meets the new code of another. Waits at most ``attempts`` short
+        pauses: a thread that never leaves such a function (a loop) does not block
+        the reload. Between the last check and ``apply`` only a few bytecodes run.
+        Returns the pauses waited."""
+        waited = 0
+        if self.replaced_codes and threading.active_count() > 1:
+            while waited < attempts and _busy(self.replaced_codes):
+                time.sleep(pause)
+                waited += 1
+        self.apply()
+        return waited
+
     def rollback(self) -> None:
         self._later = []
         while self._steps:
             self._steps.pop()()
+
+
+def _busy(codes: set[types.CodeType]) -> bool:
+    """Is a thread other than this one running one of ``codes``?"""
+    me = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident == me:
+            continue
+        while frame is not None:
+            if frame.f_code in codes:
+                return True
+            frame = frame.f_back
+    return False
 
 
 def _restore_item(mapping: dict[str, Any], key: str, old: Any) -> None:
