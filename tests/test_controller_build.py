@@ -312,3 +312,20 @@ def test_form_feed_inside_a_line_does_not_misalign_the_incremental_check() -> No
     text = source.replace("return 1", "return 2")
     got = new_version(base, text, text.encode(), "m.py")
     assert _summary(got.table) == _summary(split_module(text))
+
+
+def test_a_symlink_loop_does_not_drop_the_real_save_of_its_batch(tmp_path: Path) -> None:
+    """13.4: the loop is reported as unreadable (holding nothing back); the real save
+    in the same batch is built; nothing raises into the caller (the watcher thread)."""
+    write(tmp_path / "main.py", "import logic\n")
+    logic = write(tmp_path / "logic.py", "def f():\n    return 1\n")
+    builder, events, sent = _builder(tmp_path)
+    (tmp_path / "loop_a.py").symlink_to(tmp_path / "loop_b.py")
+    (tmp_path / "loop_b.py").symlink_to(tmp_path / "loop_a.py")
+    logic.write_text("def f():\n    return 2\n")
+    outcome = builder.build([tmp_path / "loop_a.py", logic, tmp_path / "loop_b.py"])
+    assert outcome is not None and outcome.ok
+    assert [m["name"] for m in sent[-1]["modules"]] == ["logic"]
+    (loop,) = [e for e in events if isinstance(e, ev.BuildRejected)]
+    assert {r.module for r in loop.result.rejected} == {"loop_a", "loop_b"}
+    assert all("not imported" in r.message for r in loop.result.rejected)

@@ -94,3 +94,28 @@ def test_broken_files_hold_nothing_back_and_saving_back_says_so(tmp_path: Path) 
     assert ready[-1]["held_back"] == []
     (back,) = [e for e in _events(events) if e["event"] == "back_to_running"]
     assert back["module"] == "logic" and back["was_refused"] is True
+
+
+def test_symlink_loop_saved_with_a_real_save(tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
+    """13.4: a symlink loop made in the project in the same batch as a real save: the
+    save applies, the loop is reported, no traceback reaches the watcher thread."""
+    from helpers_session import Recorder, make_session, wait_loaded
+
+    from hcride.controller import events as ev
+
+    write(tmp_path / "logic.py", LOGIC)
+    write(tmp_path / "other.py", OTHER)
+    write(tmp_path / "main.py", MAIN)
+    recorder = Recorder()
+    session = make_session(tmp_path, recorder)
+    try:
+        wait_loaded(recorder, "logic")
+        (tmp_path / "loop_a.py").symlink_to(tmp_path / "loop_b.py")
+        (tmp_path / "loop_b.py").symlink_to(tmp_path / "loop_a.py")
+        write(tmp_path / "logic.py", LOGIC.replace("L1", "L2"))
+        recorder.wait_output("values L2 O1")
+        recorder.wait_for(ev.BuildRejected, lambda e: any(
+            r.module.startswith("loop_") for r in e.result.rejected))  # fmt: skip
+    finally:
+        session.close()
+    assert "Traceback" not in capfd.readouterr().err

@@ -193,7 +193,7 @@ class Builder:
         for info in infos:
             try:
                 path = Path(info["file"]).resolve()
-            except (KeyError, TypeError, OSError, ValueError):
+            except (KeyError, TypeError, OSError, ValueError, RuntimeError):
                 continue
             if self._loaded is None:
                 self._loaded = set()
@@ -237,7 +237,15 @@ class Builder:
         are reported in a build of their own. Returns None when nothing was built.
         """
         started = time.perf_counter()
-        wanted = {p.resolve() for p in paths} | self._carry
+        wanted = set(self._carry)
+        loops: dict[Path, list[Rejection]] = {}
+        for given in paths:
+            try:
+                wanted.add(given.resolve())
+            except (RuntimeError, OSError) as exc:  # a symbolic link loop (3.13: OSError)
+                if not is_ignored(self.project, given):
+                    why = f"cannot read {given}: {exc}"
+                    loops[given] = [Rejection(self.name_of(given), "unreadable", why, str(given))]
         wanted = {p for p in wanted if not is_ignored(self.project, p)}
         candidates: list[tuple[Path, bytes | None]] = []
         restart: list[str] = []
@@ -281,7 +289,7 @@ class Builder:
                 problems[path] = found
             else:
                 checked.append((path, data, found))  # type: ignore[arg-type]
-        stray = {p: r for p, r in problems.items() if not self._imported(p)}
+        stray = {p: r for p, r in problems.items() if not self._imported(p)} | loops
         refusing = {p: r for p, r in problems.items() if self._imported(p)}
         if stray:
             self._report_stray(stray, dict(candidates), started)
@@ -401,8 +409,9 @@ class Builder:
             for rej in found:
                 rej.message += " (not imported by the program: nothing held back)"
             rejected.extend(found)
-            raw = data.get(path)
-            self._refused[path] = (source_digest(raw) if raw is not None else None, number)
+            if path in data:  # (not a path that could not even be resolved)
+                raw = data[path]
+                self._refused[path] = (source_digest(raw) if raw is not None else None, number)
         result = ReloadResult(
             ok=False, rejected=rejected, build=number,
             duration_ms=(time.perf_counter() - started) * 1000,
