@@ -17,16 +17,55 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from hcride import protocol
 
 HELLO_TIMEOUT = 10.0
-"""Seconds a new connection has to send a valid hello."""
+"""Seconds a new connection has, in all, to send its whole hello."""
+HELLO_MAX = 16 * 1024
+"""The largest hello read (it holds a token, a pid and two paths): a bigger frame is
+refused from its header, before its body is read."""
+MAX_PENDING = 8
+"""Connections that have not yet said hello, at most: more are closed at once, so
+idle peers cost at most this many threads and buffers."""
+BACKLOG = 64
+_HEADER_SIZE = 4
+"""The frame's length prefix (``protocol``: big-endian unsigned 32 bits)."""
 
 MessageHandler = Callable[[dict[str, Any]], None]
 ProblemHandler = Callable[[str], None]
+
+
+def _recv_until(conn: socket.socket, size: int, deadline: float) -> bytes | None:
+    """Exactly ``size`` bytes before ``deadline`` (TimeoutError), None at EOF."""
+    data = bytearray()
+    while len(data) < size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        conn.settimeout(left)
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _read_hello(conn: socket.socket, deadline: float) -> dict[str, Any] | None:
+    """The first frame, whole before ``deadline`` and at most ``HELLO_MAX`` bytes."""
+    header = _recv_until(conn, _HEADER_SIZE, deadline)
+    if header is None:
+        return None
+    size = int.from_bytes(header, "big")
+    if size > HELLO_MAX:
+        raise protocol.ProtocolError(f"hello of {size} bytes exceeds {HELLO_MAX}")
+    body = _recv_until(conn, size, deadline)
+    if body is None:
+        return None
+    return protocol.decode_body(body, protocol.TO_CONTROLLER)
 
 
 def remove_stale_folders() -> list[str]:
@@ -85,6 +124,8 @@ class IpcServer:
         self._send_lock = threading.Lock()
         self._conn: socket.socket | None = None
         self._closed = False
+        self._pending = threading.BoundedSemaphore(MAX_PENDING)
+        self._refusing = False
         self._dir: str | None = None
         self._listener, self.address = self._listen(use_tcp)
         self._thread = threading.Thread(target=self._accept_loop, name="hcride-ipc", daemon=True)
@@ -100,11 +141,11 @@ class IpcServer:
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 sock.bind(path)
                 os.chmod(path, 0o600)
-                sock.listen(4)
+                sock.listen(BACKLOG)
                 return sock, path
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
-        sock.listen(4)
+        sock.listen(BACKLOG)
         host, port = sock.getsockname()
         return sock, f"tcp:{host}:{port}"
 
@@ -152,6 +193,16 @@ class IpcServer:
                 if self._closed:
                     return
                 continue
+            if not self._pending.acquire(blocking=False):
+                with contextlib.suppress(OSError):
+                    conn.close()
+                if not self._refusing:  # once per burst, not once per connection
+                    self._refusing = True
+                    self._on_problem(
+                        f"more than {MAX_PENDING} connections without a hello: "
+                        "closing new ones until they are gone"
+                    )
+                continue
             threading.Thread(
                 target=self._serve, args=(conn,), name="hcride-ipc-conn", daemon=True
             ).start()
@@ -159,8 +210,11 @@ class IpcServer:
     def _serve(self, conn: socket.socket) -> None:
         authenticated = False
         try:
-            conn.settimeout(HELLO_TIMEOUT)
-            hello = protocol.recv_message(conn, protocol.TO_CONTROLLER, self._max_frame)
+            try:
+                hello = _read_hello(conn, time.monotonic() + HELLO_TIMEOUT)
+            finally:
+                self._pending.release()
+                self._refusing = False
             if hello is None:
                 self._on_problem("connection closed before hello")
                 return
