@@ -120,3 +120,26 @@ def test_idle_connections_are_capped_and_the_program_still_gets_in(
         assert hellos[0]["pid"] == 7
     finally:
         good.close()
+
+
+@pytest.mark.parametrize("use_tcp", [False, True])
+def test_a_closed_server_never_takes_the_next_servers_program(use_tcp: bool) -> None:
+    """13.13: the IDE makes a new session (and server) per Run. A closed server's
+    accept thread, still in ``accept()`` on its descriptor number, took connections
+    of the next server whose socket reused that number: the new program's hello met
+    the old token ("wrong token"), the program ran unconnected, saves never applied."""
+    for _round in range(6):
+        problems: list[str] = []
+        hellos: list[dict] = []
+        srv = IpcServer(lambda m: None, problems.append, on_connect=hellos.append,
+                        use_tcp=use_tcp)  # fmt: skip
+        try:
+            sock = _connect(srv.address)
+            try:
+                sock.sendall(protocol.encode(protocol.message("hello", token=srv.token, pid=9)))
+                assert _wait(lambda h=hellos, p=problems: bool(h or p)), "the hello went nowhere"
+                assert hellos and not problems, problems
+            finally:
+                sock.close()
+        finally:
+            srv.close()

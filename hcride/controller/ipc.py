@@ -173,7 +173,16 @@ class IpcServer:
             return False
 
     def close(self) -> None:
+        """Stop listening and drop the connection. The accept thread closes the
+        listening socket itself once it has left ``accept()``: closed from here, its
+        descriptor number could be reused by the next server's socket while this
+        thread still calls ``accept()`` on that number, and it would take the next
+        session's program (its results then reached a dead session)."""
         self._closed = True
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes a blocked accept() (Linux)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5.0)
         with contextlib.suppress(OSError):
             self._listener.close()
         conn, self._conn = self._conn, None
@@ -186,13 +195,25 @@ class IpcServer:
             shutil.rmtree(self._dir, ignore_errors=True)
 
     def _accept_loop(self) -> None:
+        try:
+            self._accept_until_closed()
+        finally:
+            with contextlib.suppress(OSError):
+                self._listener.close()
+
+    def _accept_until_closed(self) -> None:
         while not self._closed:
             try:
                 conn, _ = self._listener.accept()
             except OSError:
                 if self._closed:
                     return
+                time.sleep(0.01)  # EMFILE and the like: do not spin
                 continue
+            if self._closed:
+                with contextlib.suppress(OSError):
+                    conn.close()
+                return
             if not self._pending.acquire(blocking=False):
                 with contextlib.suppress(OSError):
                     conn.close()
