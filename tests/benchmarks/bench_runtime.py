@@ -6,6 +6,10 @@ Prints, side by side in one run:
 
 1. the pause inside ``perform_code_reload()`` for a one-function change in 100,
    1,000 and 10,000-line modules, next to ``importlib.reload`` of the same module;
+   then the same 10,000-line pause while the program holds 1,000,000 live objects
+   (a search of the whole heap per reload would show there), and, with those
+   objects, a change inside a nested ``lambda`` (the one case that searches the heap
+   for closures made from the old code);
 2. the cost of calling a function reloaded 10 times vs one never reloaded;
 3. memory growth (tracemalloc and RSS) over 1,000 reloads of a 1,000-line module.
 
@@ -31,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from hcride.runtime.engine import configure  # noqa: E402
 
 
-def make_module(lines: int, variant: int = 0) -> str:
-    """A module of about ``lines`` lines: functions, globals and a class every 100."""
+def make_module(lines: int, variant: int = 0, nested: bool = False) -> str:
+    """A module of about ``lines`` lines: functions, globals and a class every 100.
+    ``nested``: the function that changes holds a lambda, and the lambda changes."""
     out = ['"""Generated benchmark module."""', "import math", "", "TOTAL = 0", ""]
     i = 0
     while len(out) < lines:
@@ -47,6 +52,8 @@ def make_module(lines: int, variant: int = 0) -> str:
                 "",
             ]
         body = f"    return a * {variant + 1} + b + {i}" if i == 0 else f"    return a + b + {i}"
+        if i == 0 and nested:
+            body = f"    inner = lambda: a * {variant + 1}\n    return inner() + b"
         out += [
             f"STATE_{i} = [{i}, {i + 1}, {i + 2}]",
             f"def func_{i}(a, b=1):",
@@ -68,29 +75,34 @@ def write(path: Path, text: str) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
-def bench_pause(sizes: list[int], repeat: int, root: Path) -> list[tuple[int, float, float]]:
+def bench_pause(sizes: list[int], repeat: int, root: Path, tag: str = "",
+                nested: bool = False) -> list[tuple[int, float, float]]:
     rows = []
     hcr_dir = root / "hcr"
     plain_dir = root / "plain"
-    hcr_dir.mkdir()
-    plain_dir.mkdir()
-    engine = configure(hcr_dir, None)
-    engine.install()
-    sys.path[:0] = [str(hcr_dir), str(plain_dir)]
+    if not hcr_dir.exists():
+        hcr_dir.mkdir()
+        plain_dir.mkdir()
+        engine = configure(hcr_dir, None)
+        engine.install()
+        sys.path[:0] = [str(hcr_dir), str(plain_dir)]
+    from hcride.runtime.engine import get_engine
+
+    engine = get_engine()
     for size in sizes:
-        hname, pname = f"hmod_{size}", f"pmod_{size}"
-        write(hcr_dir / f"{hname}.py", make_module(size, 0))
-        write(plain_dir / f"{pname}.py", make_module(size, 0))
+        hname, pname = f"hmod_{size}{tag}", f"pmod_{size}{tag}"
+        write(hcr_dir / f"{hname}.py", make_module(size, 0, nested))
+        write(plain_dir / f"{pname}.py", make_module(size, 0, nested))
         importlib.import_module(hname)
         plain = importlib.import_module(pname)
         hcr_times, plain_times = [], []
         for r in range(0, repeat + 1):  # round 0 warms up both sides, untimed
-            write(hcr_dir / f"{hname}.py", make_module(size, r + 1))
+            write(hcr_dir / f"{hname}.py", make_module(size, r + 1, nested))
             t0 = time.perf_counter()
             result = engine.reload()
             hcr_times.append((time.perf_counter() - t0) * 1000)
             assert result.ok and result.reloaded == [hname], result.summary()
-            write(plain_dir / f"{pname}.py", make_module(size, r + 1))
+            write(plain_dir / f"{pname}.py", make_module(size, r + 1, nested))
             t0 = time.perf_counter()
             importlib.reload(plain)
             plain_times.append((time.perf_counter() - t0) * 1000)
@@ -166,6 +178,16 @@ def main() -> None:
         print(f"{'lines':>7} | {'perform_code_reload':>20} | {'importlib.reload':>17} | ratio")
         for size, ours, theirs in bench_pause([100, 1000, 10000], args.repeat, root):
             print(f"{size:>7} | {ours:>17.2f} ms | {theirs:>14.2f} ms | {ours / theirs:.2f}x")
+        ballast = [[n] for n in range(1_000_000)]  # a million live, tracked objects
+        print("   the same, while the program holds 1,000,000 live objects:")
+        for label, nested in (("one function changed", False),
+                              ("a lambda inside it changed (closures searched)", True)):
+            ((size, ours, theirs),) = bench_pause([10000], args.repeat, root,
+                                                  f"_big{int(nested)}", nested)
+            print(f"{size:>7} | {ours:>17.2f} ms | {theirs:>14.2f} ms | {ours / theirs:.2f}x"
+                  f"   {label}")
+        del ballast
+        gc.collect()
         hot, cold = bench_calls(root)
         print("\n2. Call overhead (1,000,000 calls, best of 7)")
         print(f"   reloaded 10 times: {hot * 1000:.1f} ms   never reloaded: {cold * 1000:.1f} ms"
