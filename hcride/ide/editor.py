@@ -55,10 +55,27 @@ SC_MARK_BACKGROUND = 22
 SC_MARK_CIRCLE = 0
 INDIC_SQUIGGLE = 1
 INDIC_ROUNDBOX = 7
+SCFIND_WHOLEWORD = 2
 SCFIND_MATCHCASE = 4
+SCFIND_REGEXP = 0x00200000
+SCFIND_CXX11REGEX = 0x00800000
+SCI_REDO = 2011
+SCMOD_SHIFT = 1
+SCMOD_CTRL = 2
+ZOOM_RANGE = (-8, 20)
 ANNOTATION_BOXED = 2
 SC_ELEMENT_CARET_LINE_BACK = 50
 SC_ELEMENT_SELECTION_BACK = 11
+
+
+def search_flags(match_case: bool = False, whole_word: bool = False, regex: bool = False) -> int:
+    """Scintilla's search flags; a regex is ECMAScript (C++11 ``std::regex``)."""
+    flags = SCFIND_MATCHCASE if match_case else 0
+    if whole_word:
+        flags |= SCFIND_WHOLEWORD
+    if regex:
+        flags |= SCFIND_REGEXP | SCFIND_CXX11REGEX
+    return flags
 
 
 def source_encoding(data: bytes) -> str:
@@ -121,6 +138,8 @@ class CodeEditor(ScintillaEdit):
         self.charAdded.connect(self._on_char_added)
         self.updateUi.connect(self._on_update_ui)
         self.linesAdded.connect(lambda _n: self._fit_line_numbers())
+        self.zoom.connect(lambda *_: self._fit_line_numbers())
+        self.assignCmdKey(ord("Z") | ((SCMOD_CTRL | SCMOD_SHIFT) << 16), SCI_REDO)
         self._fit_line_numbers()
 
     # ------------------------------------------------------------- public API
@@ -166,12 +185,19 @@ class CodeEditor(ScintillaEdit):
     def current_line(self) -> int:
         return self.lineFromPosition(self.currentPos()) + 1
 
-    def find(self, needle: str, forward: bool = True, match_case: bool = False) -> bool:
+    def find(
+        self,
+        needle: str,
+        forward: bool = True,
+        match_case: bool = False,
+        whole_word: bool = False,
+        regex: bool = False,
+    ) -> bool:
         """Select the next occurrence of ``needle`` after the caret (wrapping)."""
         if not needle:
             return False
         size = len(needle.encode("utf-8"))
-        self.setSearchFlags(SCFIND_MATCHCASE if match_case else 0)
+        self.setSearchFlags(search_flags(match_case, whole_word, regex))
         length = self.textLength()
         if forward:
             start = max(self.currentPos(), self.anchor())
@@ -187,6 +213,143 @@ class CodeEditor(ScintillaEdit):
                 self.scrollCaret()
                 return True
         return False
+
+    def _matches(self, needle: str, flags: int) -> list[tuple[int, int]]:
+        """Every (start, end) byte range of ``needle`` (Scintilla's own search)."""
+        out: list[tuple[int, int]] = []
+        if not needle:
+            return out
+        size = len(needle.encode("utf-8"))
+        self.setSearchFlags(flags)
+        pos, length = 0, self.textLength()
+        while pos <= length:
+            self.setTargetRange(pos, length)
+            if self.searchInTarget(size, needle) < 0:
+                break
+            start, end = self.targetStart(), self.targetEnd()
+            out.append((start, end))
+            pos = end if end > start else end + 1
+            if len(out) >= 100_000:
+                break
+        return out
+
+    def highlight_all(self, needle: str, flags: int = 0) -> int:
+        """Mark every match with the find indicator; returns how many there are."""
+        self.clear_highlights()
+        matches = self._matches(needle, flags)
+        self.setIndicatorCurrent(INDIC_FOUND)
+        for start, end in matches:
+            if end > start:
+                self.indicatorFillRange(start, end - start)
+        return len(matches)
+
+    def clear_highlights(self) -> None:
+        self.setIndicatorCurrent(INDIC_FOUND)
+        self.indicatorClearRange(0, self.textLength())
+
+    def highlighted(self) -> list[tuple[int, int]]:
+        """The (start, end) ranges marked by ``highlight_all`` (tests read this)."""
+        out: list[tuple[int, int]] = []
+        pos, length = 0, self.textLength()
+        while pos < length:
+            if self.indicatorValueAt(INDIC_FOUND, pos):
+                end = self.indicatorEnd(INDIC_FOUND, pos)
+                out.append((pos, end))
+                pos = max(end, pos + 1)
+            else:
+                nxt = self.indicatorEnd(INDIC_FOUND, pos)
+                pos = nxt if nxt > pos else length
+        return out
+
+    def replace_one(self, needle: str, replacement: str, flags: int, forward: bool = True) -> bool:
+        """Replace the selected match (if the selection is one), then select the next."""
+        start, end = self.selectionStart(), self.selectionEnd()
+        if end > start:
+            self.setSearchFlags(flags)
+            self.setTargetRange(start, end)
+            size = len(needle.encode("utf-8"))
+            if self.searchInTarget(size, needle) == start and self.targetEnd() == end:
+                self._replace_target(replacement, flags)
+                self.gotoPos(self.targetEnd())
+        return self.find(
+            needle, forward, bool(flags & SCFIND_MATCHCASE), bool(flags & SCFIND_WHOLEWORD),
+            bool(flags & SCFIND_REGEXP),
+        )  # fmt: skip
+
+    def replace_all(self, needle: str, replacement: str, flags: int) -> int:
+        """Replace every match, as one undo step; returns the count."""
+        if not needle:
+            return 0
+        size = len(needle.encode("utf-8"))
+        count = 0
+        self.setSearchFlags(flags)
+        self.beginUndoAction()
+        try:
+            pos = 0
+            while True:
+                length = self.textLength()
+                if pos > length:
+                    break
+                self.setTargetRange(pos, length)
+                if self.searchInTarget(size, needle) < 0:
+                    break
+                empty = self.targetEnd() == self.targetStart()
+                self._replace_target(replacement, flags)
+                count += 1
+                pos = self.targetEnd() + (1 if empty else 0)
+        finally:
+            self.endUndoAction()
+        return count
+
+    def _replace_target(self, replacement: str, flags: int) -> None:
+        size = len(replacement.encode("utf-8"))
+        if flags & SCFIND_REGEXP:
+            self.replaceTargetRE(size, replacement)  # \1 ... back references
+        else:
+            self.replaceTarget(size, replacement)
+
+    def selected_text(self) -> str:
+        start, end = self.selectionStart(), self.selectionEnd()
+        return bytes(self.textRange(start, end)).decode("utf-8", "replace") if end > start else ""
+
+    def toggle_comment(self) -> None:
+        """Ctrl+/: comment the selected lines (``# `` at their common indent), or
+        uncomment them when every non-blank one is a comment; one undo step."""
+        first = self.lineFromPosition(self.selectionStart())
+        last = self.lineFromPosition(self.selectionEnd())
+        if last > first and self.selectionEnd() == self.positionFromLine(last):
+            last -= 1  # a selection ending at a line's start does not include that line
+        lines = [(n, self._line_text(n)) for n in range(first, last + 1)]
+        code = [(n, t) for n, t in lines if t.strip()]
+        if not code:
+            return
+        commented = all(t.lstrip().startswith("#") for _, t in code)
+        indent = min(len(t) - len(t.lstrip()) for _, t in code)
+        self.beginUndoAction()
+        try:
+            for n, t in code:
+                start = self.positionFromLine(n)
+                if commented:
+                    col = len(t) - len(t.lstrip())
+                    width = 2 if t.lstrip().startswith("# ") else 1
+                    self.setTargetRange(start + col, start + col + width)
+                    self.replaceTarget(0, "")
+                else:
+                    self.setTargetRange(start + indent, start + indent)
+                    self.replaceTarget(2, "# ")
+        finally:
+            self.endUndoAction()
+
+    def _line_text(self, line: int) -> str:
+        start, end = self.positionFromLine(line), self.lineEndPosition(line)
+        return bytes(self.textRange(start, end)).decode("utf-8", "replace")
+
+    def set_zoom(self, level: int) -> None:
+        """Scintilla's zoom (points added to every style's size)."""
+        self.setZoom(max(ZOOM_RANGE[0], min(ZOOM_RANGE[1], level)))
+
+    def zoom_level(self) -> int:
+        return int(self.send(2374, 0, 0))  # SCI_GETZOOM
 
     def set_problems(self, problems: list[tuple[int, str]]) -> None:
         """Mark each (1-based line, message) with a margin dot, a squiggle and an

@@ -42,6 +42,8 @@ class EditorTabs(QTabWidget):
         self.setMovable(True)
         self.setDocumentMode(True)
         self.theme = theme
+        self.zoom = 0
+        """Scintilla's zoom of every tab (View > Zoom, Ctrl+wheel in any tab)."""
         self.ask: Ask = ask_with_message_box(self)
         self.warn: Callable[[str, str], object] = lambda title, text: QMessageBox.warning(
             self, title, text
@@ -80,6 +82,8 @@ class EditorTabs(QTabWidget):
         if ed is None:
             ed = CodeEditor(path)
             ed.apply_theme(self.theme)
+            ed.set_zoom(self.zoom)
+            ed.zoom.connect(lambda level: self.set_zoom(level))
             ed.load(path.read_bytes() if path.exists() else b"")
             ed.modifiedChanged.connect(lambda _m, e=ed: self._update_title(e))
             self.addTab(ed, path.name)
@@ -150,6 +154,14 @@ class EditorTabs(QTabWidget):
     def close_all(self) -> None:
         while self.count():
             self.close_tab(0, ask=False)
+
+    def set_zoom(self, level: int) -> None:
+        """The same zoom in every tab (Ctrl+wheel in one of them zooms them all)."""
+        for ed in self.editors():
+            if ed.zoom_level() != level:
+                ed.set_zoom(level)
+        first = self.editors()[0] if self.count() else None
+        self.zoom = first.zoom_level() if first is not None else max(-8, min(20, level))
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

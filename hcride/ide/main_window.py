@@ -36,7 +36,7 @@ from hcride import __version__
 from hcride.controller import events as ev
 from hcride.controller.state import SessionState, norm
 from hcride.ide.bridge import EventBridge
-from hcride.ide.editor import CodeEditor
+from hcride.ide.editor import CodeEditor, search_flags
 from hcride.ide.editor_tabs import EditorTabs
 from hcride.ide.models.console import ConsoleModel
 from hcride.ide.models.module_tree import ModuleTreeModel, PathRole
@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self._startup_marks: dict[str, list[tuple[int, str]]] = {}
         """Where the last run crashed (file -> [(line, message)]), until the next run."""
         self._restore_layout()
+        self.tabs.set_zoom(int(self.settings.value("editor/zoom", 0) or 0))
         self.open_project(project if project is not None else self._last_project(), ask=False)
         self._update_actions()
 
@@ -138,6 +139,9 @@ class MainWindow(QMainWindow):
         self.find_bar = FindBar(self)
         self.find_bar.hide()
         self.find_bar.find.connect(self._find)
+        self.find_bar.changed.connect(self._highlight_matches)
+        self.find_bar.replace.connect(self._replace)
+        self.find_bar.closed.connect(self._find_closed)
         editor_area = QWidget(self)
         layout = QVBoxLayout(editor_area)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -163,6 +167,7 @@ class MainWindow(QMainWindow):
         self.recent_list.setObjectName("recentProjects")
         self.recent_list.setMaximumWidth(520)
         self.recent_list.setMinimumWidth(360)
+        self.recent_list.setMaximumHeight(220)
         self.recent_list.itemActivated.connect(lambda item: self.open_project(Path(item.text())))
         sp.addWidget(self.recent_list, 0, Qt.AlignmentFlag.AlignHCenter)
         sp.addStretch(2)
@@ -222,10 +227,17 @@ class MainWindow(QMainWindow):
         )
         self.splitDockWidget(self.console_dock, self.log_dock, Qt.Orientation.Horizontal)
         self.resize(*default_size(self.screen().availableGeometry().size()))
+        self._initial_docks()
+
+    def _initial_docks(self) -> None:
+        """Docks at a share of the window (at most 300/460 px wide, 250 high)."""
+        width, height = self.width(), self.height()
         self.resizeDocks(
-            [self.tree_dock, self.variables_dock], [300, 460], Qt.Orientation.Horizontal
+            [self.tree_dock, self.variables_dock],
+            [min(300, int(width * 0.22)), min(460, int(width * 0.3))],
+            Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.console_dock], [250], Qt.Orientation.Vertical)
+        self.resizeDocks([self.console_dock], [min(250, int(height * 0.3))], Qt.Orientation.Vertical)
 
     def _action(
         self,
@@ -270,12 +282,22 @@ class MainWindow(QMainWindow):
         self.actionUndo = a("&Undo", "actionUndo", None, lambda: self._on_editor("undo"))
         self.actionRedo = a("&Redo", "actionRedo", None, lambda: self._on_editor("redo"))
         self.actionFind = a("&Find…", "actionFind", "Ctrl+F", self._open_find)
+        self.actionReplace = a(
+            "R&eplace…", "actionReplace", "Ctrl+H", lambda: self._open_find(replace=True)
+        )
+        self.actionComment = a(
+            "Toggle &Comment", "actionToggleComment", "Ctrl+/", lambda: self._on_editor("toggle_comment")
+        )
+        self.actionZoomIn = a("Zoom &In", "actionZoomIn", "Ctrl+=", lambda: self.zoom_by(1))
+        self.actionZoomIn.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        self.actionZoomOut = a("Zoom &Out", "actionZoomOut", "Ctrl+-", lambda: self.zoom_by(-1))
+        self.actionZoomReset = a("&Reset Zoom", "actionZoomReset", "Ctrl+0", self._zoom_reset)
         self.actionGoto = a("&Go to Line…", "actionGoto", "Ctrl+G", self._go_to_line_dialog)
         self.actionDark = a("&Dark Theme", "actionDarkTheme", None, self._toggle_theme)
         self.actionDark.setCheckable(True)
         self.actionDark.setChecked(self.theme.dark)
         self.actionUndo.setToolTip("Undo (Ctrl+Z in the editor)")
-        self.actionRedo.setToolTip("Redo (Ctrl+Y in the editor)")
+        self.actionRedo.setToolTip("Redo (Ctrl+Shift+Z or Ctrl+Y in the editor)")
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -291,8 +313,11 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.actionQuit)
         edit_menu = bar.addMenu("&Edit")
-        for act in (self.actionUndo, self.actionRedo, self.actionFind, self.actionGoto):
-            edit_menu.addAction(act)
+        for act in (
+            self.actionUndo, self.actionRedo, None, self.actionFind, self.actionReplace,
+            self.actionGoto, None, self.actionComment,
+        ):  # fmt: skip
+            edit_menu.addSeparator() if act is None else edit_menu.addAction(act)
         run_menu = bar.addMenu("&Run")
         for act in (self.actionRun, self.actionStop, self.actionRestart, self.actionReload):
             run_menu.addAction(act)
@@ -317,6 +342,8 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.actionSetMain)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.actionDark)
+        for act in (self.actionZoomIn, self.actionZoomOut, self.actionZoomReset):
+            view_menu.addAction(act)
         view_menu.addSeparator()
         for dock in (self.tree_dock, self.variables_dock, self.console_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
@@ -523,13 +550,55 @@ class MainWindow(QMainWindow):
         if ed is not None:
             getattr(ed, method)()
 
-    def _open_find(self) -> None:
-        self.find_bar.open()
+    def _open_find(self, replace: bool = False) -> None:
+        """Ctrl+F (Ctrl+H with replace), prefilled with the selection (one line of it)."""
+        ed = self.tabs.current()
+        selected = ed.selected_text() if ed is not None else ""
+        self.find_bar.open(selected if selected and "\n" not in selected else "", replace)
 
     def _find(self, text: str, forward: bool) -> None:
         ed = self.tabs.current()
-        found = ed.find(text, forward) if ed is not None else False
-        self.find_bar.status.setText("" if found or not text else "not found")
+        found = ed.find(text, forward, *self.find_bar.options) if ed is not None else False
+        if text and not found:
+            self.find_bar.status.setText("not found")
+
+    def _highlight_matches(self) -> None:
+        ed = self.tabs.current()
+        if ed is None or not self.find_bar.isVisible():
+            return
+        text = self.find_bar.line.text()
+        count = ed.highlight_all(text, search_flags(*self.find_bar.options))
+        self.find_bar.status.setText(f"{count} found" if text else "")
+
+    def _replace(self, every: bool) -> None:
+        ed = self.tabs.current()
+        needle = self.find_bar.line.text()
+        if ed is None or not needle:
+            return
+        flags = search_flags(*self.find_bar.options)
+        replacement = self.find_bar.replace_line.text()
+        if every:
+            count = ed.replace_all(needle, replacement, flags)
+            self._highlight_matches()
+            self.find_bar.status.setText(f"{count} replaced")
+        else:
+            ed.replace_one(needle, replacement, flags)
+            self._highlight_matches()
+
+    def _find_closed(self) -> None:
+        """Esc in the find bar: highlights go, the editor has the keyboard again."""
+        ed = self.tabs.current()
+        if ed is not None:
+            ed.clear_highlights()
+            QWidget.setFocus(ed)
+
+    def zoom_by(self, step: int) -> None:
+        """Ctrl+= / Ctrl+-: every tab's zoom, kept between sessions."""
+        self.tabs.set_zoom(self.tabs.zoom + step)
+        self.settings.setValue("editor/zoom", self.tabs.zoom)
+
+    def _zoom_reset(self) -> None:
+        self.zoom_by(-self.tabs.zoom)
 
     def _go_to_line_dialog(self) -> None:
         ed = self.tabs.current()
@@ -548,6 +617,8 @@ class MainWindow(QMainWindow):
     def _on_editor_changed(self, ed: CodeEditor | None) -> None:
         if ed is None or ed.path is None:
             return
+        if self.find_bar.isVisible():
+            self._highlight_matches()
         entry = self.state.module_for_file(str(ed.path))
         if entry is not None and entry.name != self.variables_model.module:
             self._show_module(entry.name)
@@ -797,6 +868,8 @@ class MainWindow(QMainWindow):
         layout = self.settings.value("window/state")
         if isinstance(layout, QByteArray):
             self.restoreState(layout)
+        else:
+            QTimer.singleShot(0, self._initial_docks)  # once shown: sizes then apply
         screen = self.screen().availableGeometry()
         if self.width() > screen.width() or self.height() > screen.height():
             self.resize(*default_size(screen.size()))  # saved on a bigger screen

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -168,9 +169,17 @@ class VariablesPane(QWidget):
 
 
 class FindBar(QWidget):
-    """Ctrl+F: a search line under the editor (Enter: next, Shift+Enter: previous)."""
+    """Ctrl+F / Ctrl+H under the editor: find (Enter: next, Shift+Enter: previous),
+    match case / whole word / regex, and with Ctrl+H a replace line (Replace, Replace
+    All). Every match is highlighted while the bar is open; Esc closes it."""
 
     find = Signal(str, bool)
+    """(text, forward): go to the next or previous match."""
+    changed = Signal()
+    """The text or an option changed: highlight again."""
+    replace = Signal(bool)
+    """Replace (False) or Replace All (True)."""
+    closed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -178,32 +187,85 @@ class FindBar(QWidget):
         self.line = QLineEdit(self)
         self.line.setObjectName("findInput")
         self.line.setPlaceholderText("Find")
-        self.line.returnPressed.connect(lambda: self.find.emit(self.line.text(), True))
-        prev = QPushButton("Previous", self)
+        self.line.returnPressed.connect(self._enter)
+        self.line.textChanged.connect(lambda _t: self.changed.emit())
+        self.line.setMinimumWidth(120)
+        self.case = QCheckBox("Aa", self)
+        self.case.setObjectName("findCase")
+        self.case.setToolTip("Match case")
+        self.word = QCheckBox("Word", self)
+        self.word.setObjectName("findWord")
+        self.word.setToolTip("Whole words only")
+        self.regex = QCheckBox(".*", self)
+        self.regex.setObjectName("findRegex")
+        self.regex.setToolTip("Regular expression (ECMAScript syntax; \\1 in the replacement)")
+        for box in (self.case, self.word, self.regex):
+            box.toggled.connect(lambda _c: self.changed.emit())
+        prev = QPushButton("▲", self)
+        prev.setToolTip("Previous match (Shift+Enter)")
         prev.clicked.connect(lambda: self.find.emit(self.line.text(), False))
-        nxt = QPushButton("Next", self)
+        nxt = QPushButton("▼", self)
+        nxt.setToolTip("Next match (Enter)")
         nxt.clicked.connect(lambda: self.find.emit(self.line.text(), True))
+        for button in (prev, nxt):
+            button.setMaximumWidth(32)
         close = QPushButton("✕", self)
         close.setFlat(True)
-        close.clicked.connect(self.hide)
+        close.setToolTip("Close (Esc)")
+        close.clicked.connect(self.close_bar)
         self.status = QLabel("", self)
-        layout = QHBoxLayout(self)
+        self.status.setMinimumWidth(70)
+        self.replace_line = QLineEdit(self)
+        self.replace_line.setObjectName("replaceInput")
+        self.replace_line.setPlaceholderText("Replace with (regex: \\1 for a group)")
+        self.replace_line.returnPressed.connect(lambda: self.replace.emit(False))
+        self.replace_button = QPushButton("Replace", self)
+        self.replace_button.clicked.connect(lambda: self.replace.emit(False))
+        self.replace_all_button = QPushButton("Replace All", self)
+        self.replace_all_button.setObjectName("replaceAll")
+        self.replace_all_button.clicked.connect(lambda: self.replace.emit(True))
+        top = QHBoxLayout()
+        for w, stretch in ((self.line, 1), (self.case, 0), (self.word, 0), (self.regex, 0),
+                           (prev, 0), (nxt, 0), (self.status, 0), (close, 0)):  # fmt: skip
+            top.addWidget(w, stretch)
+        self.replace_row = QWidget(self)
+        bottom = QHBoxLayout(self.replace_row)
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.replace_line, 1)
+        bottom.addWidget(self.replace_button)
+        bottom.addWidget(self.replace_all_button)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.addWidget(self.line, 1)
-        layout.addWidget(prev)
-        layout.addWidget(nxt)
-        layout.addWidget(self.status)
-        layout.addWidget(close)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.replace_row)
+
+    @property
+    def options(self) -> tuple[bool, bool, bool]:
+        """(match case, whole word, regex)."""
+        return self.case.isChecked(), self.word.isChecked(), self.regex.isChecked()
+
+    def _enter(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        shift = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self.find.emit(self.line.text(), not shift)
 
     def keyPressEvent(self, event) -> None:  # noqa: ANN001
         if event.key() == Qt.Key.Key_Escape:
-            self.hide()
+            self.close_bar()
             return
         super().keyPressEvent(event)
 
-    def open(self, text: str = "") -> None:
+    def close_bar(self) -> None:
+        self.hide()
+        self.closed.emit()
+
+    def open(self, text: str = "", replace: bool = False) -> None:
         if text:
             self.line.setText(text)
+        self.replace_row.setVisible(replace)
         self.show()
         self.line.setFocus()
         self.line.selectAll()
+        self.changed.emit()
