@@ -660,7 +660,7 @@ class MainWindow(QMainWindow):
 
     def _send_stdin(self, text: str) -> None:
         if self.driver.running:
-            self.console_model.append("stdin", text)
+            self.console_model.echo_input(text)
             self.driver.send_stdin(text)
 
     def _inspect(self, what: str, callback: Any, **kw: Any) -> None:

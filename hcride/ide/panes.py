@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from typing import cast
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListView,
+    QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from hcride.ide.models.console import ConsoleModel
+from hcride.ide import ansi
+from hcride.ide.models.console import ConsoleModel, RawRole
 from hcride.ide.models.variables import VariablesModel, VarNode
 
 SCROLL_MS = 30
@@ -47,8 +64,73 @@ class ColumnFitter(QObject):
             header.resizeSection(column, max(low, min(high, int(width * share))))
 
 
+class ConsoleDelegate(QStyledItemDelegate):
+    """Paints rows that carry ANSI colours span by span; the editor it opens on a
+    selected row (click it again, or F2) is read-only: select part of it and copy."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        raw = index.data(RawRole) or ""
+        if "\x1b" not in raw:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        default = opt.palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
+        fg_role = index.data(Qt.ItemDataRole.ForegroundRole)
+        if fg_role is not None and not selected:
+            default = QColor(fg_role)
+        rect = opt.rect.adjusted(3, 0, -2, 0)
+        x = rect.left()
+        painter.save()
+        for span in ansi.spans(raw):
+            font = QFont(opt.font)
+            font.setBold(span.bold)
+            metrics = QFontMetrics(font)
+            width = metrics.horizontalAdvance(span.text)
+            if span.bg and not selected:
+                painter.fillRect(x, rect.top(), width, rect.height(), QColor(span.bg))
+            painter.setFont(font)
+            painter.setPen(QColor(span.fg) if span.fg and not selected else default)
+            painter.drawText(
+                x, rect.top(), width, rect.height(),
+                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), span.text,
+            )  # fmt: skip
+            x += width
+            if x > rect.right():
+                break
+        painter.restore()
+
+    def createEditor(
+        self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex
+    ) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setReadOnly(True)
+        editor.setFrame(False)
+        editor.setFont(option.font)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
+        if isinstance(editor, QLineEdit):
+            editor.setText(index.data() or "")
+            editor.selectAll()
+
+    def setModelData(self, editor: QWidget, model: object, index: QModelIndex) -> None:
+        return  # read-only
+
+
 class ConsolePane(QWidget):
-    """Program output (``QListView`` named ``console``) and a stdin line (``consoleInput``)."""
+    """Program output (``QListView`` named ``console``) and a stdin line (``consoleInput``).
+
+    Ctrl+C copies the selected rows (a click on a selected row, or F2, opens it in a
+    read-only line to copy part of it); a right click offers Copy, Copy All, Select
+    All and Clear; typing while the output has the focus goes to the stdin line."""
 
     submitted = Signal(str)
 
@@ -60,7 +142,14 @@ class ConsolePane(QWidget):
         self.view.setModel(model)
         self.view.setUniformItemSizes(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.SelectedClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.view.setItemDelegate(ConsoleDelegate(self.view))
+        self.view.installEventFilter(self)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         font = self.view.font()
         font.setFamily("monospace")
@@ -71,7 +160,7 @@ class ConsolePane(QWidget):
         model.link_font = link
         self.input = QLineEdit(self)
         self.input.setObjectName("consoleInput")
-        self.input.setPlaceholderText("stdin: type a line and press Enter")
+        self.input.setPlaceholderText("stdin: type a line (here or in the output) and press Enter")
         self.input.returnPressed.connect(self._submit)
         clear = QPushButton("Clear", self)
         clear.clicked.connect(model.clear)
@@ -92,6 +181,44 @@ class ConsolePane(QWidget):
         self._scroll_timer.setInterval(SCROLL_MS)
         self._scroll_timer.timeout.connect(self._scroll)
         model.rowsInserted.connect(self._schedule_scroll)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.KeyPress:
+            key = cast(QKeyEvent, event)
+            if key.matches(QKeySequence.StandardKey.Copy):
+                self.copy()
+                return True
+            text = key.text()
+            plain = not key.modifiers() & (
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+            )
+            if plain and text and text.isprintable() and self.view.state() != (
+                QAbstractItemView.State.EditingState
+            ):
+                self.input.setFocus()
+                self.input.insert(text)  # typing in the output goes to the stdin line
+                return True
+        return False
+
+    def copy(self, every: bool = False) -> str:
+        """Put the selected rows (all rows with ``every``) on the clipboard."""
+        if every:
+            rows = list(range(self.model.rowCount()))
+        else:
+            rows = [i.row() for i in self.view.selectionModel().selectedIndexes()]
+        text = "\n".join(self.model.row_texts(rows))
+        if text:
+            QApplication.clipboard().setText(text)
+        return text
+
+    def _menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addAction("Copy", self.copy).setEnabled(self.view.selectionModel().hasSelection())
+        menu.addAction("Copy All", lambda: self.copy(every=True))
+        menu.addAction("Select All", self.view.selectAll)
+        menu.addSeparator()
+        menu.addAction("Clear", self.model.clear)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _schedule_scroll(self, *_args: object) -> None:
         if self._follow and not self._scroll_timer.isActive():

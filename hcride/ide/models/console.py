@@ -27,10 +27,14 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
+from hcride.ide.ansi import plain, sgr_colour
 from hcride.ide.theme import Theme
 from hcride.ide.tracebacks import FRAME
 
 StreamRole = Qt.ItemDataRole.UserRole + 1
+RawRole = Qt.ItemDataRole.UserRole + 2
+"""The row as the program wrote it, ANSI escape sequences included (the delegate
+paints their colours; ``DisplayRole`` is the plain text)."""
 MAX_LINES = 10_000
 MAX_LINE_CHARS = 2_000
 FLUSH_MS = 50
@@ -228,14 +232,40 @@ class ConsoleModel(QStringListModel):
 
     def text(self) -> str:
         """Everything shown, one line per row (tests read this)."""
-        return "\n".join(t for _, t in self._lines)
+        return "\n".join(plain(t) for _, t in self._lines)
+
+    def row_texts(self, rows: list[int]) -> list[str]:
+        """The plain text of ``rows`` (for copying)."""
+        return [plain(self._lines[r][1]) for r in sorted(rows) if 0 <= r < len(self._lines)]
+
+    def echo_input(self, text: str) -> None:
+        """Show a line the user typed for the program's stdin, in order with the
+        output: after a prompt still waiting for its newline (``input("Name: ")``),
+        on the prompt's row (``Name: Bob``), as a terminal shows it."""
+        self.flush()
+        line = text.rstrip("\n")
+        colour = sgr_colour(self.theme.console_colour("stdin").name())
+        for stream in ("stdout", "stderr"):
+            if stream not in self._partial:
+                continue
+            prompt = self._partial.pop(stream)
+            row = self._open.pop(stream, None)
+            self._completed.pop(stream, None)
+            merged = f"{prompt}{colour}{line}\x1b[0m"
+            if row is not None:
+                self._set_row(row, stream, merged)
+            else:
+                self._lines.append((stream, merged[:MAX_LINE_CHARS]))
+                self.insertRows(len(self._lines) - 1, 1)
+            return
+        self.append("stdin", line + "\n")
 
     def stream_lines(self, stream: str, limit: int) -> list[str]:
         """The last ``limit`` rows of ``stream`` shown (a crash's traceback)."""
         out: list[str] = []
         for name, text in reversed(self._lines):
             if name == stream:
-                out.append(text)
+                out.append(plain(text))
                 if len(out) >= limit:
                     break
         return out[::-1]
@@ -251,15 +281,25 @@ class ConsoleModel(QStringListModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsEditable  # a read-only line editor: copy part of a row
+        )
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        return False  # output is never edited
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = index.row()
         if not index.isValid() or row >= len(self._lines):
             return None
-        stream, text = self._lines[row]
-        if role == Qt.ItemDataRole.DisplayRole:
+        stream, raw = self._lines[row]
+        text = plain(raw)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return text
+        if role == RawRole:
+            return raw
         if role == Qt.ItemDataRole.ForegroundRole and stream != "stdout":
             return self.theme.console_colour(stream)
         if role == StreamRole:
