@@ -32,8 +32,8 @@ try:
     1 / 0
 except ZeroDivisionError:
     import traceback
-    traceback.print_exc()
-    sys.stderr.flush()
+    traceback.print_exc(file=sys.stdout)  # stdout: in order with "Hello" (two pipes race)
+    sys.stdout.flush()
 input("press Enter to quit")
 '''
 
