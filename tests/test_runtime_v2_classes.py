@@ -176,3 +176,66 @@ def test_sqlalchemy_model_methods_and_properties_edited_while_queried(start) -> 
     assert prog.eval("[models.Post is Post, len(models.Base.registry.mappers), failures]") == [
         True, 1, []]
     assert "already" not in prog.stderr and "rolled back" not in prog.stderr
+
+
+MEMBERS = """
+import functools
+
+
+def tag(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return "tag:" + fn(*args)
+    return wrapper
+
+
+class Base:
+    def who(self):
+        return "base"
+
+    @classmethod
+    def kind(cls):
+        return "base kind"
+
+    @property
+    def label(self):
+        return "base label"
+
+
+class Child(Base):
+    def who(self):
+        return "child"
+
+    @classmethod
+    def kind(cls):
+        return "child kind"
+
+    @property
+    def label(self):
+        return "child label"
+
+    async def fetch(self):
+        return "fetch v1"
+"""
+
+
+def test_members_gaining_super_and_decorators_with_super(run) -> None:
+    prog = run({"logic.py": MEMBERS}, "import asyncio, logic\nc = logic.Child()\n"
+                                      "who = c.who\nkind = logic.Child.kind\nfetch = c.fetch")
+    new = (MEMBERS.replace('return "child"', 'return "child>" + super().who()')
+           .replace('return "child kind"', 'return "child>" + super().kind()')
+           .replace('return "child label"', 'return "child>" + super().label')
+           .replace('return "fetch v1"', 'return "fetch>" + super().who()'))
+    prog.write("logic.py", new)
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("[c.who(), who(), c.kind(), kind(), c.label, asyncio.run(fetch())]") == [
+        "child>base", "child>base", "child>base kind", "child>base kind", "child>base label",
+        "fetch>base"]
+    # A decorator added to a method that uses super(): the super() cell is the live
+    # class, and the bound method taken at the start reaches the decorated one.
+    prog.write("logic.py", new.replace("    def who(self):\n        return \"child>\"",
+                                       "    @tag\n    def who(self):\n        return \"child>\""))
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("[c.who(), who()]") == ["tag:child>base", "tag:child>base"]

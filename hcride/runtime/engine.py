@@ -633,8 +633,6 @@ class Engine:
         result.reloaded = [t.name for t, _ in order]
         result.modules = reports
         result.held_back = self._held_back()
-        if result.rejected:  # files found unreadable: the batch applied without them
-            result.error = result.rejected[0].describe()
         for handler in handlers.ordered(handlers.after, self._load_order()):
             self._call_handler(handler, result)
         result.duration_ms = (time.perf_counter() - started) * 1000
