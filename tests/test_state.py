@@ -100,6 +100,27 @@ def test_syntax_error_is_error_state(tmp_path: Path) -> None:
     assert state.problems_for(logic)[0].message == "invalid syntax"
 
 
+def test_rejection_with_its_error_text_is_not_a_rollback(tmp_path: Path) -> None:
+    state, _, logic = started(tmp_path)
+    rej = Rejection("logic", "syntax", "invalid syntax", file=logic, line=2, col=5)
+    result = ReloadResult(ok=False, rejected=[rej], error=rej.describe())
+    state.apply(ev.ReloadRejected(result=result))
+    row = state.log[-1]
+    assert row.result == "rejected"
+    assert not any(d.text.startswith("rolled back") for d in row.details)
+
+
+def test_closures_skipped_and_restarts_are_listed(tmp_path: Path) -> None:
+    state, _, logic = started(tmp_path)
+    report = ModuleReport("logic", logic, 2, patched=["make"],
+                          closures_skipped=["make.<locals>.f: free variables changed"],
+                          needs_restart=["extra (line 4): new definition inside a block"])
+    state.apply(ev.ReloadApplied(result=ReloadResult(reloaded=["logic"], modules=[report])))
+    texts = [c.text for c in state.log[-1].details[0].children]
+    assert "closure not patched: make.<locals>.f: free variables changed" in texts
+    assert "restart needed: extra (line 4): new definition inside a block" in texts
+
+
 def test_rollback_traceback_is_activatable(tmp_path: Path) -> None:
     state, _, logic = started(tmp_path)
     tb = f'Traceback (most recent call last):\n  File "{logic}", line 7, in <module>\nZeroDivisionError: x'

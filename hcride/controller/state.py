@@ -463,6 +463,8 @@ class SessionState:
             ("re-evaluated", report.reevaluated),
             ("removed", report.removed),
             ("not run", report.skipped),
+            ("closure not patched", report.closures_skipped),
+            ("restart needed", report.needs_restart),
         )
         for label, names in groups:
             if not names:

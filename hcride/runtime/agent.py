@@ -78,6 +78,8 @@ _UNSAFE_SUFFIXES = tuple(
     for parts in (
         ("runtime", "engine.py"),
         ("runtime", "patching.py"),
+        ("runtime", "commit.py"),
+        ("runtime", "finder.py"),
         ("runtime", "handlers.py"),
         ("hotcodereloading.py",),
     )

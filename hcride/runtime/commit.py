@@ -552,6 +552,3 @@ def registers_handler(stmt: Statement) -> bool:
         d.rsplit(".", 1)[-1] in ("before_code_reload", "after_code_reload")
         for d in decorators(stmt) or ()
     )
-
-
-__all__ = ["ClosureWork", "ModuleCommit", "compile_statement", "handlers", "registers_handler"]

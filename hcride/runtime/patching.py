@@ -79,16 +79,18 @@ class UndoLog:
         self._steps.append(lambda: _restore_item(mapping, key, old))
         self._later.append((dict.pop, (mapping, key, None)))
 
-    def later_attr(self, obj: Any, name: str, value: Any) -> None:
+    def later_attr(self, obj: Any, name: str, value: Any, same_behaviour: bool = False) -> None:
         """``setattr`` at apply time. On a class, ``type.__setattr__``: a metaclass's
-        own ``__setattr__`` (Python code) must not run inside the atomic step."""
+        own ``__setattr__`` (Python code) must not run inside the atomic step.
+        ``same_behaviour``: a new ``__code__`` that only moved lines (no need to wait
+        for threads to leave the old one)."""
         if isinstance(obj, type):
             old = obj.__dict__.get(name, MISSING)
             self._steps.append(lambda: _restore_attr(obj, name, old))
             self._later.append((type.__setattr__, (obj, name, value)))
         else:
             old = getattr(obj, name)
-            if name == "__code__":
+            if name == "__code__" and not same_behaviour:
                 self.replaced_codes.add(old)
             self._steps.append(lambda: setattr(obj, name, old))
             self._later.append((setattr, (obj, name, value)))
@@ -265,4 +267,4 @@ def shift_functions(functions: list[types.FunctionType], delta: int, undo: UndoL
     if not delta:
         return
     for func in functions:
-        undo.later_attr(func, "__code__", shift_code(func.__code__, delta))
+        undo.later_attr(func, "__code__", shift_code(func.__code__, delta), same_behaviour=True)
