@@ -68,7 +68,9 @@ class Tracked:
     path: Path
     source: str
     digest: str
-    table: ModuleTable
+    table_ref: ModuleTable | bytes
+    """The statement table, or its packed form (``modcache``) until a reload needs it:
+    an import from the cache unpacks nothing, and a module never edited never does."""
     order: int
     lines: list[str] = field(default_factory=list)
     version: int = 1
@@ -78,6 +80,20 @@ class Tracked:
     state: str = "unchanged"
     status: dict[str, str] = field(default_factory=dict)
     """Per global: what the last reload did to it."""
+
+    @property
+    def table(self) -> ModuleTable:
+        ref = self.table_ref
+        if isinstance(ref, bytes):
+            ref = modcache.unpack_table(ref, self.digest)
+            if ref is None:  # damaged: the running source says the same, parse it
+                ref = st.split_module(self.source, str(self.path)).without_nodes()
+            self.table_ref = ref
+        return ref
+
+    @table.setter
+    def table(self, table: ModuleTable) -> None:
+        self.table_ref = table
 
     def info(self) -> dict[str, Any]:
         state = self.state
@@ -118,15 +134,17 @@ def _settled(stat: tuple[int, int] | None) -> tuple[int, int] | None:
 class _Loader(importlib.machinery.SourceFileLoader):
     """Loads a reloadable module from source, remembering the exact text it ran."""
 
-    def __init__(self, fullname: str, path: str, engine: Engine) -> None:
+    def __init__(self, fullname: str, path: str, engine: Engine, resolved: str) -> None:
         super().__init__(fullname, path)
         self._engine = engine
+        self._resolved = resolved
 
     def get_code(self, fullname: str) -> types.CodeType:
         data = self.get_data(self.path)
         text = st.decode_source(data)
         digest = st.source_digest(data)
         cached = modcache.load(self.path, digest)  # code and table of exactly these bytes
+        table: ModuleTable | bytes
         if cached is not None:
             code, table = cached
         else:
@@ -135,7 +153,8 @@ class _Loader(importlib.machinery.SourceFileLoader):
             code = compile(tree, self.path, "exec", dont_inherit=True)
             table = st.table_from_tree(tree, text, digest).without_nodes()
             modcache.store(self.path, digest, code, table)
-        self._engine._record(fullname, Path(self.path), text, table)
+        self._engine._record(fullname, Path(self._resolved), text, table, origin=self.path,
+                             digest=digest)
         return code
 
 
@@ -152,10 +171,12 @@ class _Finder:
             spec is None
             or spec.origin is None
             or not isinstance(spec.loader, importlib.machinery.SourceFileLoader)
-            or not self._engine.is_reloadable_file(Path(spec.origin))
         ):
             return None
-        spec.loader = _Loader(fullname, spec.origin, self._engine)
+        resolved = self._engine.reloadable_origin(spec.origin)
+        if resolved is None:
+            return None
+        spec.loader = _Loader(fullname, spec.origin, self._engine, resolved)
         return spec
 
 
@@ -176,6 +197,10 @@ class Engine:
         self._first_imports: list[str] = []
         """Modules first imported while the batch being committed ran."""
         self._dir_cache: dict[Path, bool] = {}
+        self._origin_dirs: dict[str, tuple[str, bool]] = {}
+        self._project_str = str(self.project)
+        self._hcride_str = str(_HCRIDE_ROOT) + os.sep
+        self._main_str = str(self.main_file) if self.main_file else ""
         self._order = 0
         self._announced: list[str] = []
         """Modules first imported since the current reload started (told to listeners)."""
@@ -231,6 +256,29 @@ class Engine:
             return False
         return self._dir_ok(path.parent)
 
+    def reloadable_origin(self, origin: str) -> str | None:
+        """``origin`` resolved, if it is a reloadable module's file (else None).
+
+        The import hook asks this for every import: string work, one cache lookup per
+        folder and one ``lstat``, where ``is_reloadable_file`` resolves every part."""
+        if not origin.endswith(".py"):
+            return None
+        folder, name = os.path.split(origin)
+        known = self._origin_dirs.get(folder)
+        if known is None:
+            real = os.path.realpath(folder)
+            inside = real == self._project_str or real.startswith(self._project_str + os.sep)
+            ours = (real + os.sep).startswith(self._hcride_str)
+            ok = inside and not ours and self._dir_ok(Path(real))
+            known = self._origin_dirs[folder] = (real, ok)
+        real, ok = known
+        if not ok:
+            return None
+        path = os.path.join(real, name)
+        if os.path.islink(path):  # a link to a file: judge where it points
+            return str(Path(path).resolve()) if self.is_reloadable_file(Path(path)) else None
+        return None if path == self._main_str else path
+
     def _dir_ok(self, folder: Path) -> bool:
         cached = self._dir_cache.get(folder)
         if cached is not None:
@@ -247,8 +295,18 @@ class Engine:
         self._dir_cache[folder] = ok
         return ok
 
-    def _record(self, name: str, path: Path, text: str, table: ModuleTable) -> None:
-        """A reloadable module was (re-)imported from ``text``."""
+    def _record(
+        self, name: str, path: Path, text: str, table: ModuleTable | bytes,
+        origin: str | None = None, digest: str | None = None,
+    ) -> None:
+        """A reloadable module was (re-)imported from ``text``. ``origin``: the path
+        it was imported by (its code's file name), when ``path`` is already resolved;
+        ``table`` may be packed (then ``digest`` is the source's)."""
+        if origin is None:
+            origin, path = str(path), path.resolve()
+        if digest is None:
+            assert isinstance(table, ModuleTable)
+            digest = table.digest
         with self._lock:
             module = sys.modules.get(name)
             if module is None:
@@ -260,20 +318,20 @@ class Engine:
             if old is not None:  # importlib.reload(), or a new import after
                 # `del sys.modules[name]`: a fresh start, maybe in a new module object
                 old.module = module
-                old.source, old.digest, old.table, old.lines = text, table.digest, table, lines
+                old.source, old.digest, old.table_ref, old.lines = text, digest, table, lines
                 old.stat, old.candidate = _settled(_stat(path)), None
                 linecache.cache[str(old.path)] = (len(text), None, lines, str(old.path))
                 return
             self._order += 1
             self._tracked[name] = Tracked(
-                name, module, path.resolve(), text, table.digest, table, self._order,
+                name, module, path, text, digest, table, self._order,
                 lines, stat=_settled(_stat(path)),
             )
             self._follow(self._tracked[name])
             if self._reloading:
                 self._first_imports.append(name)
                 self._announced.append(name)
-            linecache.cache[str(path)] = (len(text), None, lines, str(path))
+            linecache.cache[origin] = (len(text), None, lines, origin)
         self._notify("modules", {"modules": self.module_infos([name])})
 
     def adopt_loaded_modules(self) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from hcride.analysis.statements import ModuleTable
 
-FORMAT = 1
+FORMAT = 2
 
 
 def _analysis_key() -> str:
@@ -65,22 +65,34 @@ def cache_path(source: str) -> str | None:
     return os.path.join(folder, "__pycache__", f"{stem}.{tag}.hcride")
 
 
-def load(source: str, digest: str) -> tuple[types.CodeType, ModuleTable] | None:
-    """The cached code and table of ``source`` if they were made from ``digest``."""
+def load(source: str, digest: str) -> tuple[types.CodeType, bytes] | None:
+    """The cached code and packed table (``unpack_table``) of ``source`` if they
+    were made from ``digest``."""
     path = cache_path(source)
     if path is None:
         return None
     try:
         with open(path, "rb") as handle:
-            key, cached_digest, code_bytes, table = pickle.load(handle)  # noqa: S301 - like a .pyc
-        if key != KEY or cached_digest != digest or not isinstance(table, ModuleTable):
+            key, cached_digest, code_bytes, packed = pickle.load(handle)  # noqa: S301 - like a .pyc
+        if key != KEY or cached_digest != digest or not isinstance(packed, bytes):
             return None
         code = marshal.loads(code_bytes)
     except Exception:  # missing, truncated, from another version: not cached
         return None
-    if not isinstance(code, types.CodeType) or table.digest != digest:
+    if not isinstance(code, types.CodeType):
         return None
-    return code, table
+    return code, packed
+
+
+def unpack_table(packed: bytes, digest: str) -> ModuleTable | None:
+    """The table packed in a cache entry (None if it is not the table of ``digest``)."""
+    try:
+        table = pickle.loads(packed)  # noqa: S301 - written by ``store``, like a .pyc
+    except Exception:
+        return None
+    if not isinstance(table, ModuleTable) or table.digest != digest:
+        return None
+    return table
 
 
 def store(source: str, digest: str, code: types.CodeType, table: ModuleTable) -> None:
@@ -90,7 +102,8 @@ def store(source: str, digest: str, code: types.CodeType, table: ModuleTable) ->
     path = cache_path(source)
     if path is None:
         return
-    payload: Any = (KEY, digest, marshal.dumps(code), table)
+    packed = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
+    payload: Any = (KEY, digest, marshal.dumps(code), packed)
     temp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -79,41 +79,44 @@ if os.environ.get("BENCH_STAY"):
         time.sleep(0.02)
 '''
 
-PROBE = '''import time
+PROBE = '''import sys
+import time
 import tracemalloc
+
+hcr = None
+if "hcride.runtime.engine" in sys.modules:  # under hcride run (plain: never import it)
+    from hcride import hotcodereloading as hcr
 tracemalloc.start()
-from hcride import hotcodereloading as hcr
-from hcride.runtime.engine import get_engine
-
-snap0 = tracemalloc.take_snapshot()
+before = tracemalloc.get_traced_memory()[0]
 import main_imports  # noqa: F401  (every module)
-engine = get_engine()
-engine.adopt_loaded_modules()
-snap1 = tracemalloc.take_snapshot()
-runtime = sum(
-    s.size_diff for s in snap1.compare_to(snap0, "filename")
-    if "hcride" in s.traceback[0].filename
-)
-source = sum(len(t.source.encode()) for t in engine._tracked.values())
-print(f"tracked {{len(engine._tracked)}} runtime_bytes {{runtime}} source_bytes {{source}}")
+grown = tracemalloc.get_traced_memory()[0] - before
 tracemalloc.stop()
+source = 0
+for name, module in list(sys.modules.items()):
+    file = getattr(module, "__file__", None) or ""
+    if name.startswith("app") and file.endswith(".py"):
+        with open(file, "rb") as handle:
+            source += len(handle.read())
+print(f"import_bytes {{grown}} source_bytes {{source}}")
+if hcr is not None:
+    from hcride.runtime.engine import get_engine
 
+    print(f"tracked {{len(get_engine()._tracked)}}")
 
-def per_call(fn, n):
-    fn()
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t) / n)
-    return best * 1e6
+    def per_call(fn, n):
+        fn()
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best = min(best, (time.perf_counter() - t) / n)
+        return best * 1e6
 
-
-flag = False
-print(f"has_any_module_changed_us {{per_call(hcr.has_any_module_changed, 200):.3f}}")
-print(f"perform_code_reload_us {{per_call(hcr.perform_code_reload, 200):.3f}}")
-print(f"flag_us {{per_call(lambda: flag, 200):.4f}}")
+    flag = False
+    print(f"has_any_module_changed_us {{per_call(hcr.has_any_module_changed, 200):.3f}}")
+    print(f"perform_code_reload_us {{per_call(hcr.perform_code_reload, 200):.3f}}")
+    print(f"flag_us {{per_call(lambda: flag, 200):.4f}}")
 '''
 
 
@@ -205,10 +208,7 @@ def bench_startup(project: Path, modules: int, rounds: int) -> None:
         f"{plain_t * 1000:.0f} ms", f"{hcr_t / plain_t:.2f}x")  # fmt: skip
 
 
-def bench_probe(project: Path) -> None:
-    env = env_for_hcride()
-    cmd = [sys.executable, "-m", "hcride", "run", "--project", str(project), "probe.py"]
-    _, out = median_time(cmd, 1, project, env)
+def _values(out: str) -> dict[str, float]:
     values: dict[str, float] = {}
     for line in out.splitlines():
         parts = line.split()
@@ -217,14 +217,26 @@ def bench_probe(project: Path) -> None:
                 values[key] = float(value)
             except ValueError:
                 pass
+    return values
+
+
+def bench_probe(project: Path) -> None:
+    env = env_for_hcride()
+    cmd = [sys.executable, "-m", "hcride", "run", "--project", str(project), "probe.py"]
+    values = _values(median_time(cmd, 1, project, env)[1])
+    plain = _values(median_time([sys.executable, "probe.py"], 1, project, plain_env())[1])
     flag = values.get("flag_us", float("nan"))
     row(f"has_any_module_changed() per call ({values.get('tracked', 0):.0f} modules)",
         f"{values.get('has_any_module_changed_us', 0):.1f} us", f"{flag:.2f} us")  # fmt: skip
     row("perform_code_reload(), nothing pending",
         f"{values.get('perform_code_reload_us', 0):.1f} us", f"{flag:.2f} us")  # fmt: skip
-    rt, src = values.get("runtime_bytes", 0), values.get("source_bytes", 1)
-    row("runtime bookkeeping (tracemalloc) vs source text", f"{rt / 1e6:.1f} MB",
-        f"{src / 1e6:.1f} MB", f"{rt / src:.1f}x")  # fmt: skip
+    extra = values.get("import_bytes", 0) - plain.get("import_bytes", 0)
+    src = values.get("source_bytes", 1)
+    row("runtime bookkeeping: extra memory of the imports vs source", f"{extra / 1e6:.1f} MB",
+        f"{src / 1e6:.1f} MB", f"{extra / src:.1f}x")  # fmt: skip
+    row("  memory of the imports (tracemalloc), hcride vs plain",
+        f"{values.get('import_bytes', 0) / 1e6:.1f} MB",
+        f"{plain.get('import_bytes', 0) / 1e6:.1f} MB")  # fmt: skip
 
 
 def wait(pred: Callable[[], bool], timeout: float = 300.0) -> bool:
