@@ -81,6 +81,7 @@ def main() -> int:
         (project / "logic.py").write_text(LOGIC)
         settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat)
         window = MainWindow(project=project, settings=settings, theme="light")
+        window.ask_stop = lambda text: True
         window.resize(1400, 860)
         window.show()
         window.run()

@@ -71,6 +71,7 @@ def test_console_colours_inline_stdin_and_copy(qtbot, tmp_path: Path) -> None:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(project=project, settings=settings)
     window.tabs.ask = lambda *a: "Discard"
+    window.ask_stop = lambda text: True
     qtbot.addWidget(window)
     window.show()
     try:

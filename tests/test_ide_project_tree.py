@@ -70,6 +70,7 @@ def make_window(qtbot, tmp_path: Path) -> Iterator:
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(project=project, settings=settings)
         window.tabs.ask = lambda title, text, choices: "Discard"
+        window.ask_stop = lambda text: True
         qtbot.addWidget(window)
         window.show()
         windows.append(window)

@@ -44,6 +44,8 @@ from hcride.ide.models.reload_log import FileRole, LineRole, ReloadLogModel
 from hcride.ide.models.variables import VariablesModel
 from hcride.ide.panes import ConsolePane, FindBar, VariablesPane
 from hcride.ide.project_tree import ProjectTree
+from hcride.ide.recovery import Recovery
+from hcride.ide.recovery import default_dir as recovery_default_dir
 from hcride.ide.resources import icon
 from hcride.ide.runner import SessionDriver
 from hcride.ide.theme import THEMES, Theme, apply_palette, load_theme
@@ -68,6 +70,8 @@ MODE_REASONS = {
     ("auto", "auto"): "chosen in Run > Reload Mode",
 }
 VARIABLES_REFRESH_MS = 1000
+RECOVERY_MS = 1000
+"""Unsaved buffers reach the recovery folder at most this long after an edit."""
 
 
 class MainWindow(QMainWindow):
@@ -79,6 +83,7 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         session_factory: Any = None,
         theme: str | None = None,
+        recovery_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -88,6 +93,8 @@ class MainWindow(QMainWindow):
         apply_palette(self.theme)
         self.project: Path | None = None
         self.state = SessionState(None)
+        self.recovery = Recovery(recovery_dir or recovery_default_dir())
+        """Unsaved buffers kept while typing (hot exit), restored at the next start."""
         self.bridge = EventBridge(self)
         self.bridge.events.connect(self._on_events)
         self.driver = SessionDriver(self.bridge, session_factory)
@@ -122,6 +129,15 @@ class MainWindow(QMainWindow):
         )[0]
         """``ask_save_file(title, start) -> str`` ("" when cancelled); tests replace it."""
         self.show_message: Any = lambda title, html: QMessageBox.about(self, title, html)
+        self.ask_stop: Any = lambda text: (
+            QMessageBox.question(self, "Program running", text)
+            == QMessageBox.StandardButton.Yes
+        )
+        """``ask_stop(text) -> bool``: may the running program be stopped? (tests replace it)"""
+        self._recovery_timer = QTimer(self)
+        self._recovery_timer.setInterval(RECOVERY_MS)
+        self._recovery_timer.timeout.connect(self.keep_unsaved)
+        self._recovery_timer.start()
         """``show_message(title, html)``: Help > About (tests replace it)."""
         self._startup_marks: dict[str, list[tuple[int, str]]] = {}
         """Where the last run crashed (file -> [(line, message)]), until the next run."""
@@ -378,8 +394,11 @@ class MainWindow(QMainWindow):
 
     def open_project(self, project: Path | None, ask: bool = True) -> bool:
         """Show ``project`` (None: the start page). False when the user cancelled."""
+        if ask and not self._may_stop("Opening another project stops it."):
+            return False
         if ask and not self.tabs.confirm_discard():
             return False
+        self._forget_unsaved()
         if self.project is not None:
             self._save_project_settings()
         if self.driver.running:
@@ -390,7 +409,7 @@ class MainWindow(QMainWindow):
         self.tree_model.state = self.state
         self.tree_model.set_project(self.project)
         self.log_model.set_state(self.state)
-        self.variables_model.set_module(None)
+        self._clear_variables("Not running")
         self.console_model.clear()
         self._load_reload_mode()
         if self.project is None:
@@ -412,6 +431,7 @@ class MainWindow(QMainWindow):
                 main = self.main_script()
                 if main is not None:
                     self.tabs.open(main)
+            self._restore_unsaved()
         self._update_actions()
         return True
 
@@ -680,6 +700,7 @@ class MainWindow(QMainWindow):
                 self._var_timer.start()
                 QTimer.singleShot(300, self._refresh_variables)
             elif isinstance(event, ev.ProgramExited):
+                self._clear_variables(f"Not running ({self.state.exit_text()})")
                 self.console_model.flush_partial()
                 self.console_model.append_line("system", f"■ program {self.state.exit_text()}")
                 self._var_timer.stop()
@@ -733,6 +754,11 @@ class MainWindow(QMainWindow):
         if entry is not None:
             self._show_module(entry.name)
 
+    def _clear_variables(self, why: str) -> None:
+        """The program stopped or the project changed: no stale values on screen."""
+        self.variables_model.set_module(None)
+        self.variables_pane.title.setText(why)
+
     def _show_module(self, name: str) -> None:
         report = self.state.reports.get(name)
         self.variables_model.set_marks(_marks(report) if report else {})
@@ -746,6 +772,52 @@ class MainWindow(QMainWindow):
             self._auto_select_module()
             return
         self.variables_model.refresh(self.variables_pane.expanded_nodes())
+
+    # ================================================================ hot exit
+
+    def keep_unsaved(self) -> int:
+        """Copy each modified buffer whose text changed to the recovery folder, and
+        forget the copies of buffers saved, reverted or closed since. Returns the
+        number of files written (the timer calls this every ``RECOVERY_MS``)."""
+        written = 0
+        dirty: set[str] = set()
+        for ed in self.tabs.editors():
+            if ed.path is not None and ed.is_modified:
+                dirty.add(str(ed.path))
+                written += self.recovery.save(ed.path, ed.text())
+        for path in self.recovery.kept() - dirty:
+            self.recovery.discard(path)
+        return written
+
+    def _forget_unsaved(self) -> None:
+        """The user answered about unsaved work (saved or discarded): drop the copies."""
+        for path in self.recovery.kept():
+            self.recovery.discard(path)
+
+    def _restore_unsaved(self) -> None:
+        """After a crash: reopen the project's unsaved buffers, still unsaved."""
+        if self.project is None:
+            return
+        names = []
+        for rec in self.recovery.pending(self.project):
+            ed = self.tabs.open(rec.path)
+            if ed.text() != rec.text:
+                ed.set_text(rec.text)
+                names.append(rec.path.name)
+            self.recovery.discard(rec.path)
+            self.recovery.save(rec.path, rec.text)  # kept until saved or closed
+        if names:
+            self.statusBar().showMessage(f"Restored unsaved changes: {', '.join(names)}", 15000)
+            self.console_model.append_line(
+                "system", f"hcride: restored unsaved changes to {', '.join(names)}"
+            )
+
+    def _may_stop(self, consequence: str) -> bool:
+        """Ask before stopping a running program (Open Project, Quit)."""
+        if not self.driver.running:
+            return True
+        name = self.driver.script.name if self.driver.script else "The program"
+        return bool(self.ask_stop(f"{name} is running. {consequence} Stop it?"))
 
     def _on_tree_clicked(self, index: QModelIndex) -> None:
         entry = self.state.module_for_file(index.data(PathRole) or "")
@@ -906,9 +978,11 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.tabs.confirm_discard():
+        if not self._may_stop("Quitting stops it.") or not self.tabs.confirm_discard():
             event.ignore()
             return
+        self._recovery_timer.stop()
+        self._forget_unsaved()
         self.save_settings()
         self._var_timer.stop()
         self.driver.close(wait=True)

@@ -61,6 +61,10 @@ class Recovery:
         self.writes += 1
         return True
 
+    def kept(self) -> set[str]:
+        """The paths this IDE has copies of."""
+        return set(self._written)
+
     def discard(self, path: Path | str) -> None:
         self._written.pop(str(path), None)
         try:

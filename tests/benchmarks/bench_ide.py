@@ -77,6 +77,7 @@ def session(app, tmp: Path, name: str, main: str, logic: str):
     (project / "logic.py").write_text(logic)
     settings = QSettings(str(tmp / f"{name}.ini"), QSettings.Format.IniFormat)
     window = MainWindow(project=project, settings=settings)
+    window.ask_stop = lambda text: True
     window.show()
     return window
 
