@@ -5,10 +5,18 @@ made inside ``create_app()`` and a helper are edited (issue 9, items 1, 2 and 4)
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+from helpers_session import TIMEOUT, wait_until, write
+
+from hcride.controller.interpreter import hcride_root
 
 INIT = """
 from flask import Flask
@@ -146,3 +154,51 @@ def test_flask_views_wrappers_and_helpers_edited_while_serving(start) -> None:
     assert prog.eval("sorted(r.rule for r in app.url_map.iter_rules())") == [
         "/", "/inner", "/private", "/secret", "/static/<path:filename>"]
     assert "already" not in prog.stderr and "rolled back" not in prog.stderr
+
+
+MAIN_AUTO = """
+from werkzeug.serving import make_server
+
+from app import create_app
+
+server = make_server("127.0.0.1", 0, create_app())
+print("port", server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+def test_flask_served_by_the_main_thread_under_hcride_run_watch(tmp_path: Path) -> None:
+    """Auto mode: the program never imports the API; the main thread sits in
+    ``serve_forever()``; each save is visible in the next responses."""
+    for rel, text in {"app/__init__.py": INIT, "app/auth.py": AUTH, "app/views.py": VIEWS,
+                      "app/helpers.py": HELPERS, "main.py": MAIN_AUTO}.items():
+        write(tmp_path / rel, text)
+    env = dict(os.environ, PYTHONPATH=str(hcride_root()), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hcride", "run", "--watch", str(tmp_path / "main.py")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("port "), line
+        port = int(line.split()[1])
+        assert _get(port, "/secret") == "[auth v1] secret v1"
+        time.sleep(0.5)  # the watcher is up before the first save
+        steps = [
+            ("app/views.py", VIEWS.replace("secret v1", "secret v2"), "/secret",
+             "[auth v1] secret v2"),
+            ("app/auth.py", AUTH.replace("auth v1", "auth v2"), "/secret", "[auth v2] secret v2"),
+            ("app/__init__.py", INIT.replace("inner v1", "inner v2"), "/inner", "inner v2"),
+        ]
+        for rel, text, path, expected in steps:
+            write(tmp_path / rel, text)
+            wait_until(lambda p=path, e=expected: _get(port, p) == e, TIMEOUT, what=expected)
+    finally:
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    assert "rolled back" not in err and "rejected" not in err, err
