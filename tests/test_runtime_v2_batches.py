@@ -146,3 +146,16 @@ def test_batch_is_atomic_for_other_threads(start) -> None:
     # No call ran one version of work() with another version of helper().
     assert prog.eval("mixed") == []
     print("reload pauses with 4 busy threads, ms: median", sorted(pauses)[25], "max", max(pauses))
+
+
+def test_initializers_and_constants_see_the_new_functions_of_the_batch(run) -> None:
+    src = ("from typing import Final\n\n\ndef helper():\n    return 1\n\n\n"
+           "class Shape:\n    def sides(self):\n        return 3\n\n\n"
+           "TABLE: Final = helper() * 10\n")
+    prog = run({"logic.py": src, "other.py": "import logic\n\nX = 0\n"}, "import logic, other")
+    prog.write("logic.py", src.replace("return 1", "return 2").replace("return 3", "return 4")
+               + "NEW = helper() + Shape().sides()\n")
+    prog.write("other.py", "import logic\n\nX = 0\nY = logic.helper()\n")
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("[logic.TABLE, logic.NEW, other.Y]") == [20, 6, 2]

@@ -320,9 +320,20 @@ class ModuleCommit:
     def _run(self, code: types.CodeType, names: tuple[str, ...]) -> dict[str, Any]:
         """Run module-level ``code``; return what it bound to ``names``. Nothing live
         is rebound: the caller decides."""
+        self.before_running(code)
         scratch = dict(self.overlay)
         exec(code, self.ns, scratch)  # noqa: S102 - running the user's new code is the point
         return {n: scratch.get(n, MISSING) for n in names}
+
+    def before_running(self, code: types.CodeType) -> None:
+        """New code is about to run (an initializer, a constant, a decorator): if it
+        names something whose changes wait for ``apply``, apply them now, so that it
+        runs the batch's new functions (the batch is then applied in more than one
+        step)."""
+        if self.undo.pending_names and not self.undo.pending_names.isdisjoint(
+            _names_used(code)
+        ):
+            self.undo.apply_when_quiet()
 
     def run_statement(self, stmt: Statement) -> dict[str, Any]:
         return self._run(self.code_of(stmt), stmt.names)
@@ -485,12 +496,30 @@ class ModuleCommit:
         for cls_name in chain:
             body = next(c for c in body.co_consts
                         if isinstance(c, types.CodeType) and c.co_name == cls_name)
+        self.before_running(body)
         scratch = {k: v for k, v in live.__dict__.items() if k not in ("__dict__", "__weakref__")}
         exec(body, self.ns, scratch)  # noqa: S102 - the class body's new member
         cell = scratch.get("__classcell__")
         if isinstance(cell, types.CellType):
             cell.cell_contents = live
         return {n: scratch.get(n, MISSING) for n in member.names}
+
+
+_CO_OPTIMIZED = 0x1
+
+
+def _names_used(code: types.CodeType) -> set[str]:
+    """The names (globals, attributes) ``code`` loads when it runs now: its own and
+    those of class bodies and comprehensions in it, not of the functions it defines
+    (they run later, after ``apply``)."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType) and (
+            not const.co_flags & _CO_OPTIMIZED
+            or const.co_name in ("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>")
+        ):
+            names |= _names_used(const)
+    return names
 
 
 def _first_line(node: ast.stmt) -> int:

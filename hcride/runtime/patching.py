@@ -39,6 +39,9 @@ class UndoLog:
         self._later: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self.replaced_codes: set[types.CodeType] = set()
         """Code objects that ``apply`` takes away from functions (see ``quiet``)."""
+        self.pending_names: set[str] = set()
+        """Names of what has changes waiting for ``apply`` (functions, classes,
+        globals): code of the batch that uses one of them must wait for ``apply``."""
 
     # Made at once: only what the program's running code cannot see (new names).
     def set_item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
@@ -71,6 +74,7 @@ class UndoLog:
         old = mapping.get(key, MISSING)
         self._steps.append(lambda: _restore_item(mapping, key, old))
         self._later.append((dict.__setitem__, (mapping, key, value)))
+        self.pending_names.add(key)
 
     def later_del_item(self, mapping: dict[str, Any], key: str) -> None:
         old = mapping.get(key, MISSING)
@@ -84,6 +88,10 @@ class UndoLog:
         own ``__setattr__`` (Python code) must not run inside the atomic step.
         ``same_behaviour``: a new ``__code__`` that only moved lines (no need to wait
         for threads to leave the old one)."""
+        if not same_behaviour:  # a class's attribute, or a function's code
+            self.pending_names.add(getattr(obj, "__name__", ""))
+            if isinstance(obj, type):
+                self.pending_names.add(name)
         if isinstance(obj, type):
             old = obj.__dict__.get(name, MISSING)
             self._steps.append(lambda: _restore_attr(obj, name, old))
@@ -110,6 +118,8 @@ class UndoLog:
         for func, group in itertools.groupby(self._later, key=lambda op: op[0]):
             runs.append(itertools.starmap(func, [args for _, args in group]))
         self._later = []
+        self.pending_names = set()
+        self.replaced_codes = set()
         if not runs:
             return
         enabled = gc.isenabled()
@@ -128,6 +138,8 @@ class UndoLog:
         the reload. Between the last check and ``apply`` only a few bytecodes run.
         Returns the pauses waited."""
         waited = 0
+        if not self._later:
+            return 0
         if self.replaced_codes and threading.active_count() > 1:
             while waited < attempts and _busy(self.replaced_codes):
                 time.sleep(pause)
