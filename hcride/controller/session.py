@@ -32,7 +32,7 @@ The API the CLI (``cli_run``) and the IDE (``hcride.ide.runner``) drive:
     session.close()               # stop if running, stop watching, remove the socket
 
 Additions beyond the contract: ``cwd`` (the program's working directory, default:
-ours), ``inspect_wait(...) -> (ok, data, error)``, ``connected`` (bool),
+ours), ``env`` (variables set for the program), ``inspect_wait(...) -> (ok, data, error)``, ``connected`` (bool),
 ``wait_connected(timeout)``, ``python`` (the interpreter used), ``builder``.
 """
 
@@ -48,7 +48,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,7 @@ class Session:
         on_event: Callable[[Event], None] | None = None,
         *,
         cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
         use_tcp: bool = False,
     ) -> None:
         self.project = Path(project).resolve()
@@ -120,6 +121,8 @@ class Session:
         self.watch = watch
         self.capture_output = capture_output
         self.cwd = cwd
+        self.env = dict(env or {})
+        """Variables added to (or replacing) the IDE's environment for the program."""
         self._on_event = on_event
         self._use_tcp = use_tcp
         self._lock = threading.RLock()
@@ -217,6 +220,7 @@ class Session:
     def _environment(self) -> dict[str, str]:
         assert self._ipc is not None
         env = dict(os.environ)
+        env.update(self.env)
         root = str(hcride_root())
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         env[protocol.ENV_ADDRESS] = self._ipc.address

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -47,6 +49,8 @@ from hcride.ide.project_tree import ProjectTree
 from hcride.ide.recovery import Recovery
 from hcride.ide.recovery import default_dir as recovery_default_dir
 from hcride.ide.resources import icon
+from hcride.ide.run_config import RunConfig, RunConfigDialog
+from hcride.ide.run_config import problems as run_config_problems
 from hcride.ide.runner import SessionDriver
 from hcride.ide.theme import THEMES, Theme, apply_palette, load_theme
 from hcride.ide.tracebacks import last_crash, location
@@ -134,6 +138,8 @@ class MainWindow(QMainWindow):
             == QMessageBox.StandardButton.Yes
         )
         """``ask_stop(text) -> bool``: may the running program be stopped? (tests replace it)"""
+        self.ask_run_config: Any = self._ask_run_config
+        """``ask_run_config(config, project) -> RunConfig | None``; tests replace it."""
         self._recovery_timer = QTimer(self)
         self._recovery_timer.setInterval(RECOVERY_MS)
         self._recovery_timer.timeout.connect(self.keep_unsaved)
@@ -295,6 +301,9 @@ class MainWindow(QMainWindow):
         )
         self.actionReload = a("Re&load Now", "actionReload", "F9", self.reload_now, "reload")
         self.actionSetMain = a("Set as &Main Script", "actionSetMain", None, self._set_main)
+        self.actionRunConfig = a(
+            "Run &Configuration…", "actionRunConfig", None, self.edit_run_config
+        )
         self.actionUndo = a("&Undo", "actionUndo", None, lambda: self._on_editor("undo"))
         self.actionRedo = a("&Redo", "actionRedo", None, lambda: self._on_editor("redo"))
         self.actionFind = a("&Find…", "actionFind", "Ctrl+F", self._open_find)
@@ -356,6 +365,7 @@ class MainWindow(QMainWindow):
         self.mode_actions[DEFAULT_MODE].setChecked(True)
         run_menu.addSeparator()
         run_menu.addAction(self.actionSetMain)
+        run_menu.addAction(self.actionRunConfig)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.actionDark)
         for act in (self.actionZoomIn, self.actionZoomOut, self.actionZoomReset):
@@ -373,6 +383,12 @@ class MainWindow(QMainWindow):
             toolbar.addSeparator() if act is None else toolbar.addAction(act)
         toolbar.addAction(self.actionRestart)
         toolbar.addAction(self.actionReload)
+        toolbar.addSeparator()
+        self.run_config_button = QToolButton(self)
+        self.run_config_button.setObjectName("runConfigButton")
+        self.run_config_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.run_config_button.clicked.connect(self.edit_run_config)
+        toolbar.addWidget(self.run_config_button)
 
     def _build_status(self) -> None:
         self.status_run = QLabel(self)
@@ -432,6 +448,7 @@ class MainWindow(QMainWindow):
                 if main is not None:
                     self.tabs.open(main)
             self._restore_unsaved()
+        self._show_run_config()
         self._update_actions()
         return True
 
@@ -447,6 +464,71 @@ class MainWindow(QMainWindow):
                 return self.project / name
         ed = self.tabs.current()
         return ed.path if ed is not None else None
+
+    # ========================================================= run configuration
+
+    def run_config(self) -> RunConfig:
+        """The project's run configuration (kept in its settings)."""
+        if self.project is None:
+            return RunConfig(mode=self.driver.mode)
+        script = self.main_script()
+        try:
+            env = json.loads(str(self.settings.value(self._key("env"), "{}") or "{}"))
+        except ValueError:
+            env = {}
+        return RunConfig(
+            script=str(script) if script else "",
+            args=str(self.settings.value(self._key("args"), "") or ""),
+            cwd=str(self.settings.value(self._key("cwd"), "") or ""),
+            env={str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
+            python=str(self.settings.value(self._key("python"), "") or ""),
+            mode=self.driver.mode,
+        )
+
+    def set_run_config(self, config: RunConfig) -> None:
+        """Keep ``config`` for this project (Run and Restart use it from now on)."""
+        if self.project is None:
+            return
+        if config.script:
+            self.settings.setValue(self._key("main"), norm(config.script))
+        self.settings.setValue(self._key("args"), config.args)
+        self.settings.setValue(self._key("cwd"), config.cwd)
+        self.settings.setValue(self._key("env"), json.dumps(config.env))
+        self.settings.setValue(self._key("python"), config.python)
+        self.set_reload_mode(config.mode)
+        self._show_run_config()
+
+    def edit_run_config(self) -> None:
+        """Run > Run Configuration…"""
+        if self.project is None:
+            return
+        chosen = self.ask_run_config(self.run_config(), self.project)
+        if chosen is not None:
+            self.set_run_config(chosen)
+
+    def _ask_run_config(self, config: RunConfig, project: Path) -> RunConfig | None:
+        dialog = RunConfigDialog(config, project, self)
+        if dialog.exec() != RunConfigDialog.DialogCode.Accepted:
+            return None
+        return dialog.config()[0]
+
+    def _show_run_config(self) -> None:
+        """The toolbar says what Run starts, with which interpreter, in which mode."""
+        if self.project is None:
+            self.run_config_button.setText("no project")
+            self.run_config_button.setToolTip("")
+            return
+        config = self.run_config()
+        self.run_config_button.setText(config.describe(self.project))
+        self.run_config_button.setToolTip(
+            f"Run starts {config.script or '(nothing chosen)'}\n"
+            f"arguments: {config.args or '(none)'}\n"
+            f"working folder: {config.working_dir(self.project)}\n"
+            f"interpreter: {config.interpreter(self.project)}"
+            f"{'' if config.python else ' (found automatically)'}\n"
+            f"environment: {', '.join(config.env) or '(inherited)'}\n"
+            f"reload mode: {config.mode}\nClick to change."
+        )
 
     # ============================================================ reload mode
 
@@ -466,6 +548,7 @@ class MainWindow(QMainWindow):
         if self.state.running:
             self.statusBar().showMessage(f"Reload mode {mode}: applies from the next Restart", 5000)
         self._update_actions()
+        self._show_run_config()
 
     def _load_reload_mode(self) -> None:
         mode = DEFAULT_MODE
@@ -483,6 +566,7 @@ class MainWindow(QMainWindow):
         """Run starts ``path`` from now on (kept in the project's settings)."""
         self.settings.setValue(self._key("main"), norm(path))
         self.statusBar().showMessage(f"Main script: {Path(path).name}", 4000)
+        self._show_run_config()
 
     # ================================================================ editors
 
@@ -656,22 +740,48 @@ class MainWindow(QMainWindow):
     # ================================================================ running
 
     def run(self) -> None:
-        script = self.main_script()
-        if self.project is None or script is None or self.driver.running:
+        if self.project is None or self.driver.running:
             return
-        self.console_model.append_line("system", f"▶ running {script.name}")
-        self.driver.run(self.project, script)
+        config = self._runnable_config()
+        if config is None:
+            return
+        self.console_model.append_line("system", f"▶ running {config.describe(self.project)}")
+        self.driver.run(self.project, Path(config.script), *self._run_args(config))
         self._update_actions(starting=True)
+
+    def _run_args(self, config: RunConfig) -> tuple:
+        assert self.project is not None
+        return (
+            config.argv(),
+            config.python or None,
+            Path(config.cwd) if config.cwd else self.project,
+            config.env,
+        )
+
+    def _runnable_config(self) -> RunConfig | None:
+        """The run configuration, or None (said in the console, and the dialog opens)
+        when it could not run."""
+        assert self.project is not None
+        config = self.run_config()
+        wrong = run_config_problems(config, self.project)
+        if not wrong:
+            return config
+        for text in wrong:
+            self.console_model.append_line("system", f"hcride: cannot run: {text}")
+        self.edit_run_config()
+        return None
 
     def stop(self) -> None:
         self.driver.stop()
 
     def restart(self) -> None:
-        script = self.main_script()
-        if self.project is None or script is None:
+        if self.project is None:
             return
-        self.console_model.append_line("system", f"↻ restarting {script.name}")
-        self.driver.restart(self.project, script)
+        config = self._runnable_config()
+        if config is None:
+            return
+        self.console_model.append_line("system", f"↻ restarting {config.describe(self.project)}")
+        self.driver.restart(self.project, Path(config.script), *self._run_args(config))
 
     def reload_now(self) -> None:
         """F9: save everything, then build and apply now."""

@@ -40,6 +40,7 @@ class SessionDriver:
         """The reload mode given to the next Run/Restart (``auto``, ``manual``, ``detect``)."""
         self.busy = False
         self.script: Path | None = None
+        self._started_with: tuple = ()
 
     @property
     def running(self) -> bool:
@@ -58,8 +59,18 @@ class SessionDriver:
 
         return self._pool.submit(job)
 
-    def run(self, project: Path, script: Path, args: tuple[str, ...] = ()) -> None:
+    def run(
+        self,
+        project: Path,
+        script: Path,
+        args: tuple[str, ...] = (),
+        python: str | None = None,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Start ``script`` (a Session with these settings and ``self.mode``)."""
         self.script = script
+        self._started_with = (script, tuple(args), python, cwd, tuple(sorted((env or {}).items())))
 
         def start() -> None:
             if self.session is not None:
@@ -73,6 +84,9 @@ class SessionDriver:
                 capture_output=True,
                 on_event=self.bridge.post,
                 mode=self.mode,
+                python=python,
+                cwd=cwd,
+                env=env or {},
             )
             self.session.start()
 
@@ -83,11 +97,21 @@ class SessionDriver:
         if session is not None:
             self._submit(lambda: session.stop() if session.running else None)
 
-    def restart(self, project: Path, script: Path) -> None:
+    def restart(
+        self,
+        project: Path,
+        script: Path,
+        args: tuple[str, ...] = (),
+        python: str | None = None,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Restart; a new Session when the run configuration changed since Run."""
         session = self.session
         mode_changed = getattr(session, "requested_mode", self.mode) != self.mode
-        if session is None or self.script != script or mode_changed:
-            self.run(project, script)
+        wanted = (script, tuple(args), python, cwd, tuple(sorted((env or {}).items())))
+        if session is None or wanted != self._started_with or mode_changed:
+            self.run(project, script, args, python, cwd, env)
         else:
             self._submit(session.restart)
 
