@@ -38,10 +38,14 @@ def create_app():
 AUTH = """
 import functools
 
+from flask import current_app
+
 
 def login_required(view):
+    app = current_app  # a proxy in the wrapper's cells: it raises outside a request
+
     def wrapped_view(**kwargs):
-        return "[auth v1] " + view(**kwargs)
+        return "[auth v1] " + view(**kwargs) + ("" if app.name else "?")
     return wrapped_view
 
 

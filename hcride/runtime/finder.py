@@ -31,8 +31,11 @@ _SMALL_DICT = 32
 
 
 def _edges(obj: Any) -> Iterator[Any]:
-    """The objects a decorator may keep the decorated function in."""
-    if isinstance(obj, types.FunctionType):
+    """The objects a decorator may keep the decorated function in. Types are tested
+    with ``type()``, not ``isinstance``: a proxy (werkzeug's ``LocalProxy``) may
+    raise from its ``__class__``."""
+    kind = type(obj)
+    if kind is types.FunctionType:
         for cell in obj.__closure__ or ():
             try:
                 yield cell.cell_contents
@@ -42,37 +45,38 @@ def _edges(obj: Any) -> Iterator[Any]:
         if wrapped is not None:
             yield wrapped
         return
-    if isinstance(obj, (types.MethodType, classmethod, staticmethod)):
+    if issubclass(kind, (types.MethodType, classmethod, staticmethod)):
         yield obj.__func__
         return
-    if isinstance(obj, property):
+    if issubclass(kind, property):
         yield from (f for f in (obj.fget, obj.fset, obj.fdel) if f is not None)
         return
-    if isinstance(obj, functools.partial):
+    if issubclass(kind, functools.partial):
         yield obj.func
         return
-    if isinstance(obj, (type, types.ModuleType, str, bytes, int, float)):
+    if issubclass(kind, (type, types.ModuleType, str, bytes, int, float)) or not callable(obj):
         return
-    wrapped = getattr(obj, "__wrapped__", None) if callable(obj) else None
-    if wrapped is not None:
-        yield wrapped
-    func = getattr(obj, "__func__", None) if callable(obj) else None
-    if func is not None:
-        yield func
     try:
         attrs = object.__getattribute__(obj, "__dict__")
     except AttributeError:
-        return
+        attrs = None
+    for name in ("__wrapped__", "__func__"):  # lru_cache, other wrappers
+        value = attrs.get(name) if isinstance(attrs, dict) else None
+        if value is None and hasattr(kind, name):
+            value = getattr(obj, name, None)
+        if value is not None:
+            yield value
     if isinstance(attrs, dict) and len(attrs) <= _SMALL_DICT:
         # An object a decorator returned (a command, a hybrid property): its own
         # attributes, but only the function-like ones.
         for value in list(attrs.values()):
-            if callable(value) or isinstance(value, (property, classmethod, staticmethod)):
+            if callable(value) or issubclass(type(value), (property, classmethod, staticmethod)):
                 yield value
 
 
 def functions_in(root: Any) -> list[types.FunctionType]:
-    """Every plain function reachable from ``root`` by ``_edges``, outermost first."""
+    """Every plain function reachable from ``root`` by ``_edges``, outermost first.
+    An object whose attributes raise is not followed."""
     found: list[types.FunctionType] = []
     seen: set[int] = set()
     level = [root]
@@ -83,9 +87,12 @@ def functions_in(root: Any) -> list[types.FunctionType]:
             if id(obj) in seen:
                 continue
             seen.add(id(obj))
-            if isinstance(obj, types.FunctionType):
+            if type(obj) is types.FunctionType:
                 found.append(obj)
-            nxt.extend(_edges(obj))
+            try:
+                nxt.extend(_edges(obj))
+            except Exception:  # noqa: S112 - a proxy or descriptor that refuses: skip it
+                continue
         level = nxt
         depth += 1
     return found
