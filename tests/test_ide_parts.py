@@ -382,3 +382,17 @@ def test_a_latin1_file_is_saved_in_latin1(window: MainWindow) -> None:
     assert editor.is_modified and "€" in editor.text()  # the text is kept
     assert path.read_bytes() == original + b"x = 1\n"
     window.tabs.ask = lambda *a: "Discard"  # qtbot closes the window before the fixture's teardown
+
+
+def test_notices_and_lost_live_reload_reach_status_bar_and_console(
+    qtbot, window: MainWindow
+) -> None:
+    waiting = "reload waiting in handler logic.save for 2 s (logic.py:4)"
+    window.bridge.post(ev.RuntimeNotice(what="reload_waiting", message=waiting))
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == waiting)
+    qtbot.waitUntil(lambda: window.console_model.text().endswith(f"hcride: {waiting}"))
+    window.bridge.post(ev.LiveReload(ok=False, message="live reload is off"))
+    qtbot.waitUntil(lambda: "Restart" in window.statusBar().currentMessage())
+    assert "live reload is off" in window.statusBar().currentMessage()
+    window.bridge.post(ev.ProgramConnected(pid=1, mode="auto", reconnected=True))
+    qtbot.waitUntil(lambda: "reconnected" in window.statusBar().currentMessage())

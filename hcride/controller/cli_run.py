@@ -41,6 +41,10 @@ def describe(event: ev.Event) -> list[str]:
         return [f"{event.module}: back to the running version (nothing to reload)"]
     if isinstance(event, ev.RestartNeeded):
         return [f"restart needed: {event.file} is the main script and is never reloaded"]
+    if isinstance(event, ev.ProgramConnected) and event.reconnected:
+        return [f"program {event.pid} reconnected: live reload goes on"]
+    if isinstance(event, ev.LiveReload):
+        return [event.message]
     if isinstance(event, ev.ProgramConnected):
         if event.mode == "detect":
             return [f"program {event.pid} connected (manual mode if it imports "

@@ -48,6 +48,8 @@ class ProgramConnected(Event):
     mode: str
     """``manual`` (the program calls perform_code_reload) or ``auto``."""
     python: str = ""
+    reconnected: bool = False
+    """The program connected again after its connection broke (a framing error)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,16 @@ class RuntimeNotice(Event):
     message: str
 
 
+@dataclass(frozen=True)
+class LiveReload(Event):
+    """Live reload stopped (``ok`` False: the connection to the program is lost for
+    good, the project folder is gone) or works again (``ok`` True)."""
+
+    kind: ClassVar[str] = "live_reload"
+    ok: bool
+    message: str
+
+
 def result_event(result: ReloadResult) -> Event:
     """The event that reports ``result``."""
     if result.error is not None:
@@ -195,6 +207,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ModulesChanged,
         IpcProblem,
         RuntimeNotice,
+        LiveReload,
     )
 }
 

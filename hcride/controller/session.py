@@ -59,6 +59,7 @@ from hcride.controller.build import Builder, all_sources
 from hcride.controller.events import (
     Event,
     IpcProblem,
+    LiveReload,
     ModulesChanged,
     Output,
     ProgramConnected,
@@ -70,6 +71,9 @@ from hcride.controller.events import (
 from hcride.controller.interpreter import find_interpreter, hcride_root
 from hcride.controller.ipc import IpcServer
 from hcride.runtime.report import ReloadResult
+
+RECONNECT_GRACE_S = 6.0
+"""How long a program whose connection broke has to reconnect before the user is told."""
 
 InspectCallback = Callable[[bool, Any, "str | None"], None]
 
@@ -208,7 +212,7 @@ class Session:
             if self.watch and self._watcher is None:
                 from hcride.controller.watcher import Watcher
 
-                self._watcher = Watcher(self.project, self._on_batch)
+                self._watcher = Watcher(self.project, self._on_batch, on_root=self._on_root)
                 self._watcher.start()
 
     def _command(self) -> list[str]:
@@ -516,10 +520,33 @@ class Session:
             self._connected.set()
             outbox, self._outbox = self._outbox, []
         self._emit(
-            ProgramConnected(pid=int(pid or 0), mode=self.mode, python=str(hello.get("python", "")))
-        )
+            ProgramConnected(pid=int(pid or 0), mode=self.mode, python=str(hello.get("python", "")),
+                             reconnected=hello.get("reconnect") is True)
+        )  # fmt: skip
         for msg in outbox:
             self._send(msg)
+
+    def _on_disconnect(self) -> None:
+        """The connection broke while the program may run on: the runtime reconnects
+        after a framing error; if it has not within ``RECONNECT_GRACE_S``, say so."""
+        self._connected.clear()
+        proc = self._proc
+        timer = threading.Timer(RECONNECT_GRACE_S, self._check_reconnected, args=(proc,))
+        timer.daemon = True
+        timer.start()
+
+    def _check_reconnected(self, proc: Any) -> None:
+        if proc is not self._proc or self._exited.is_set() or self._stopping:
+            return
+        if self._connected.is_set():
+            return
+        self._emit(LiveReload(ok=False, message=(
+            "lost the connection to the program and it did not reconnect: live reload is "
+            "off; restart the program to get it back")))  # fmt: skip
+
+    def _on_root(self, ok: bool, message: str) -> None:
+        """The watcher lost or found again the project folder."""
+        self._emit(LiveReload(ok=ok, message=message))
 
     def _on_message(self, msg: dict[str, Any]) -> None:
         kind = msg["type"]

@@ -50,6 +50,8 @@ logging.getLogger("watchdog.observers.inotify").addFilter(_not_stop_noise)
 _WRITES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 QUIET_S = 0.02
 MAX_WAIT_S = 0.5
+ROOT_CHECK_S = 0.5
+"""How often the project folder itself is checked (moved away, deleted, restored)."""
 
 
 @dataclass
@@ -62,6 +64,15 @@ class _Watched:
 
 def _is_folder(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """``(device, inode)`` of a folder, None if there is no folder at that path."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if os.path.isdir(folder) else None
 
 
 def _path(raw: str | bytes) -> Path | None:
@@ -103,9 +114,13 @@ class Watcher:
         *,
         quiet: float = QUIET_S,
         max_wait: float = MAX_WAIT_S,
+        on_root: Callable[[bool, str], None] | None = None,
     ) -> None:
         self.project = project.resolve()
         self._on_batch = on_batch
+        self._on_root = on_root
+        self._root_id = _identity(self.project)
+        self._root_stop = threading.Event()
         self._quiet = quiet
         self._max_wait = max_wait
         self._dirty: set[Path] = set()
@@ -135,8 +150,10 @@ class Watcher:
             for kind, src, dest in held:
                 self._folder_changed(kind, src, dest)
         self._thread.start()
+        threading.Thread(target=self._guard_root, name="hcride-watch-root", daemon=True).start()
 
     def stop(self) -> None:
+        self._root_stop.set()
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
@@ -246,6 +263,54 @@ class Watcher:
                 pass
             for path in record.sources:
                 self.touch(path)
+
+    # The project folder itself --------------------------------------------------------
+
+    def _guard_root(self) -> None:
+        """Watches only see inside the project folder: moved away or deleted, it goes
+        quiet; restored (a new folder at its path), its old watches are dead. Say so
+        (``on_root(ok, message)``) and watch the new folder."""
+        gone = False
+        while not self._root_stop.wait(ROOT_CHECK_S):
+            ident = _identity(self.project)
+            if ident is None:
+                if not gone:
+                    gone = True
+                    self._say(False, f"the project folder {self.project} is gone (moved or "
+                              "deleted): live reload is off until it is back; if the "
+                              "project now lives elsewhere, restart the program from there")
+                continue
+            if ident != self._root_id:
+                self._root_id = ident
+                self._rewatch()
+                self._say(True, f"the project folder {self.project} is back (a new folder): "
+                          "watching it again")
+            elif gone:
+                self._say(True, f"the project folder {self.project} is back: live reload goes on")
+            gone = False
+
+    def _say(self, ok: bool, message: str) -> None:
+        if self._on_root is not None:
+            try:
+                self._on_root(ok, message)
+            except Exception:
+                log.exception("on_root failed")
+
+    def _rewatch(self) -> None:
+        """Drop every watch (their folders are gone) and watch the new tree; its sources
+        are announced so that what differs from the running program is built."""
+        with self._watches_lock:
+            records = list(self._watches.values())
+            self._watches.clear()
+        for record in records:
+            try:
+                self._observer.unschedule(record.watch)
+            except (KeyError, OSError):
+                pass
+        try:
+            self._watch_tree(self.project, announce=True)
+        except OSError as exc:
+            log.warning("cannot watch %s again: %s", self.project, exc)
 
     # Batches ------------------------------------------------------------------------
 

@@ -826,6 +826,15 @@ class MainWindow(QMainWindow):
             elif isinstance(event, ev.RuntimeNotice):
                 self.console_model.append_line("system", f"hcride: {event.message}")
                 self.statusBar().showMessage(event.message, 15000)
+            elif isinstance(event, ev.LiveReload):
+                text = event.message if event.ok else (
+                    f"{event.message} (Run > Restart, Ctrl+Shift+F5)")  # fmt: skip
+                self.console_model.append_line("system", f"hcride: {text}")
+                self.statusBar().showMessage(text, 0 if not event.ok else 15000)
+            elif isinstance(event, ev.ProgramConnected) and event.reconnected:
+                text = "the program reconnected: live reload goes on"
+                self.console_model.append_line("system", f"hcride: {text}")
+                self.statusBar().showMessage(text, 15000)
         if changed:
             self.tree_model.refresh()
             self.log_model.sync()

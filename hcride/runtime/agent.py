@@ -61,6 +61,10 @@ EXIT_FLUSH_S = 2.0
 """At most this long at exit to send the messages still queued."""
 RETRY_S = 0.01
 """Delay before asking the main thread again when it was not at a safe point."""
+RECONNECT_S = 5.0
+"""How long the agent tries to connect again after a framing error."""
+MAX_RECONNECTS = 5
+"""Framing errors in a minute after which the agent stops reconnecting."""
 SLOW_RETRY_S = 0.5
 """The same, once the main thread has stayed inside an import for a while."""
 IMPORT_NOTICE_S = 2.0
@@ -107,6 +111,13 @@ class Agent:
         self._written = 0
         self._inspect: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._closed = False
+        self._sock_lock = threading.Lock()
+        """Held while a frame is written and while the socket is replaced."""
+        self.address = ""
+        """The controller's address, to reconnect after a framing error."""
+        self._token = ""
+        self.reconnects = 0
+        self._reconnected_at: list[float] = []
         self.exit_with_controller = False
         """End the program when the controller goes away (it owns the program)."""
         self._want_reload = False
@@ -139,22 +150,25 @@ class Agent:
         self._signum = signum
         return True
 
+    def _hello(self, reconnect: bool = False) -> dict[str, Any]:
+        return protocol.message(
+            "hello",
+            token=self._token,
+            pid=os.getpid(),
+            python=sys.version.split()[0],
+            executable=sys.executable,
+            # Before the script runs, "detect" cannot be resolved yet: say so; the
+            # resolved mode follows with every "modules" message.
+            mode=self.engine.mode if self.engine.mode != "detect" else "detect",
+            main=str(self.engine.main_file or ""),
+            auto_signal=self._signum is not None,
+            reconnect=reconnect,
+        )
+
     def run(self, token: str) -> None:
         atexit.register(self._flush_at_exit)
-        self.send(
-            protocol.message(
-                "hello",
-                token=token,
-                pid=os.getpid(),
-                python=sys.version.split()[0],
-                executable=sys.executable,
-                # Before the script runs, "detect" cannot be resolved yet: say so; the
-                # resolved mode follows with every "modules" message.
-                mode=self.engine.mode if self.engine.mode != "detect" else "detect",
-                main=str(self.engine.main_file or ""),
-                auto_signal=self._signum is not None,
-            )
-        )
+        self._token = token
+        self.send(self._hello())
         threading.Thread(target=self._writer, name="hcride-agent-out", daemon=True).start()
         threading.Thread(target=self._inspector, name="hcride-agent-inspect", daemon=True).start()
         self.engine.controlled = True
@@ -181,11 +195,14 @@ class Agent:
             except (protocol.ProtocolError, TypeError, ValueError) as exc:
                 data = protocol.encode(protocol.message("error", message=f"unsendable: {exc}"))
             try:
-                self.sock.sendall(data)
+                with self._sock_lock:
+                    self.sock.sendall(data)
             except OSError:
-                self._close()
-                return
-            self._written += 1
+                # The reader sees the same broken connection and decides: reconnect
+                # (after a framing error) or end (the controller is gone).
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
+            self._written += 1  # written, or dropped with a broken connection
 
     def _flush_at_exit(self) -> None:
         """The program is ending: let the writer send what is queued first (the result
@@ -224,7 +241,16 @@ class Agent:
             try:
                 msg = protocol.recv_message(self.sock, protocol.TO_RUNTIME)
             except protocol.ProtocolError as exc:
-                self._refuse(str(exc))
+                # A broken frame (either way: the controller answers one of ours with
+                # an "error" frame, which the runtime never receives otherwise): the
+                # stream cannot be resynchronised, but a new connection can.
+                self._refuse(str(exc), close=False)
+                if self._reconnect():
+                    continue
+                self._close()
+                print("hcride: lost the connection to the controller after a framing "
+                      f"error ({exc}); live reload is off until the program restarts",
+                      file=sys.stderr, flush=True)
                 return
             except OSError:
                 self._controller_gone()
@@ -263,11 +289,43 @@ class Agent:
         if self.exit_with_controller:
             os.kill(os.getpid(), signal.SIGTERM)
 
-    def _refuse(self, reason: str) -> None:
+    def _refuse(self, reason: str, close: bool = True) -> None:
         """The controller sent something unusable: say so, then drop the channel."""
-        with contextlib.suppress(OSError, protocol.ProtocolError):
+        with contextlib.suppress(OSError, protocol.ProtocolError), self._sock_lock:
+            self.sock.settimeout(1.0)
             self.sock.sendall(protocol.encode(protocol.message("error", message=reason)))
-        self._close()
+        if close:
+            self._close()
+
+    def _reconnect(self) -> bool:
+        """A new connection with the same token; the controller gets the hello, the
+        whole module list, and sends the builds it kept meanwhile."""
+        with self._sock_lock, contextlib.suppress(OSError):
+            self.sock.close()
+        now = time.monotonic()
+        self._reconnected_at = [t for t in self._reconnected_at if now - t < 60.0] + [now]
+        if not self.address or len(self._reconnected_at) > MAX_RECONNECTS:
+            return False
+        deadline = time.monotonic() + RECONNECT_S
+        while time.monotonic() < deadline and not self._closed:
+            try:
+                sock = connect(self.address, timeout=max(0.1, deadline - time.monotonic()))
+            except (OSError, ValueError):
+                return False
+            try:
+                with self._sock_lock:
+                    sock.sendall(protocol.encode(self._hello(reconnect=True)))
+                    self.sock = sock
+            except OSError:
+                sock.close()
+                time.sleep(0.1)
+                continue
+            self.reconnects += 1
+            self._on_engine_event(
+                "modules", {"modules": self.engine.module_infos(), "full": True}
+            )
+            return True
+        return False
 
     def _close(self) -> None:
         if self._closed:
@@ -497,6 +555,7 @@ def start(engine: Any) -> Agent | None:
         print(f"hcride: cannot reach the controller at {address}: {exc}", file=sys.stderr)
         return None
     agent = Agent(engine, sock)
+    agent.address = address
     agent.exit_with_controller = exit_with_controller
     agent.install_signal()
     agent.run(token)
