@@ -120,7 +120,7 @@ class Watcher:
         self._on_batch = on_batch
         self._on_root = on_root
         self._root_id = _identity(self.project)
-        self._root_stop = threading.Event()
+        self._root_gone = False
         self._quiet = quiet
         self._max_wait = max_wait
         self._dirty: set[Path] = set()
@@ -150,10 +150,8 @@ class Watcher:
             for kind, src, dest in held:
                 self._folder_changed(kind, src, dest)
         self._thread.start()
-        threading.Thread(target=self._guard_root, name="hcride-watch-root", daemon=True).start()
 
     def stop(self) -> None:
-        self._root_stop.set()
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
@@ -266,28 +264,26 @@ class Watcher:
 
     # The project folder itself --------------------------------------------------------
 
-    def _guard_root(self) -> None:
+    def _check_root(self) -> None:
         """Watches only see inside the project folder: moved away or deleted, it goes
         quiet; restored (a new folder at its path), its old watches are dead. Say so
-        (``on_root(ok, message)``) and watch the new folder."""
-        gone = False
-        while not self._root_stop.wait(ROOT_CHECK_S):
-            ident = _identity(self.project)
-            if ident is None:
-                if not gone:
-                    gone = True
-                    self._say(False, f"the project folder {self.project} is gone (moved or "
-                              "deleted): live reload is off until it is back; if the "
-                              "project now lives elsewhere, restart the program from there")
-                continue
-            if ident != self._root_id:
-                self._root_id = ident
-                self._rewatch()
-                self._say(True, f"the project folder {self.project} is back (a new folder): "
-                          "watching it again")
-            elif gone:
-                self._say(True, f"the project folder {self.project} is back: live reload goes on")
-            gone = False
+        (``on_root(ok, message)``) and watch the new folder. Every ``ROOT_CHECK_S``."""
+        ident = _identity(self.project)
+        if ident is None:
+            if not self._root_gone:
+                self._root_gone = True
+                self._say(False, f"the project folder {self.project} is gone (moved or "
+                          "deleted): live reload is off until it is back; if the "
+                          "project now lives elsewhere, restart the program from there")
+            return
+        if ident != self._root_id:
+            self._root_id = ident
+            self._rewatch()
+            self._say(True, f"the project folder {self.project} is back (a new folder): "
+                      "watching it again")
+        elif self._root_gone:
+            self._say(True, f"the project folder {self.project} is back: live reload goes on")
+        self._root_gone = False
 
     def _say(self, ok: bool, message: str) -> None:
         if self._on_root is not None:
@@ -315,12 +311,19 @@ class Watcher:
     # Batches ------------------------------------------------------------------------
 
     def _loop(self) -> None:
+        next_root_check = time.monotonic() + ROOT_CHECK_S
         while True:
+            if time.monotonic() >= next_root_check:  # on this thread: no extra one
+                self._check_root()
+                next_root_check = time.monotonic() + ROOT_CHECK_S
             with self._cond:
                 while not self._dirty and not self._stopped:
-                    self._cond.wait()
+                    if not self._cond.wait(max(0.0, next_root_check - time.monotonic())):
+                        break
                 if self._stopped:
                     return
+                if not self._dirty:
+                    continue
                 now = time.monotonic()
                 due = min(self._last + self._quiet, self._first + self._max_wait)
                 if now < due:
