@@ -6,6 +6,7 @@ tests count what crossed the wire and what the controller parsed.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from helpers_session import Recorder, make_session, wait_until, write
@@ -251,3 +252,20 @@ def test_dependency_order_of_a_long_chain_is_linear_work() -> None:
     deps = {n: {names[i + 1]} for i, n in enumerate(names[:-1])}
     deps[names[-1]] = set()
     assert order_by_dependencies(names, deps) == names[::-1]
+
+
+def test_polling_still_sees_changes_after_a_watched_folder_went_away(start) -> None:
+    files, prelude = _many_modules()
+    files["gone/__init__.py"] = ""
+    files["gone/mod.py"] = "X = 1\n"
+    prog = start(files, prelude + "import gone.mod\n")
+    assert prog.changed() is False
+    shutil.rmtree(prog.root / "gone")
+    prog.write("lib/m2.py", "VALUE = 2\n\n\ndef value():\n    return 22\n")
+    assert prog.changed() is True
+    result = prog.reload()
+    assert "lib.m2" in result["reloaded"], result
+    assert any(r["module"] == "gone.mod" for r in result["rejected"]), result
+    prog.write("lib/m4.py", "VALUE = 4\n\n\ndef value():\n    return 44\n")
+    assert prog.changed() is True  # every file is looked at now: still seen
+    assert "lib.m4" in prog.reload()["reloaded"]

@@ -47,6 +47,7 @@ class ChangeFeed:
         self._fd = fd
         self._folders: dict[int, str] = {}
         self._watched: set[str] = set()
+        self._pid = os.getpid()
         self.broken = False
         """A folder could not be watched or a watched one went away: ``drain``
         answers None (look at every file) from then on."""
@@ -80,8 +81,10 @@ class ChangeFeed:
     def drain(self) -> set[str] | None:
         """The paths named by events since the last call (None: unknown, look at
         every file)."""
+        if os.getpid() != self._pid:  # a forked child shares the queue: not its own
+            self.broken = True
         changed: set[str] = set()
-        while True:
+        while not self.broken:
             try:
                 data = os.read(self._fd, 65536)
             except BlockingIOError:
