@@ -227,3 +227,20 @@ def test_definitions_in_top_level_blocks_are_patched_new_ones_named(run) -> None
     assert prog.eval("hasattr(logic, 'extra')") is False
     assert any(s.startswith("extra (line ") and "restart" in s
                for s in report["needs_restart"]), report
+
+
+def test_heap_searched_only_when_nested_code_changed(run) -> None:
+    """Count the searches of the heap: none for a body edit of a decorated function
+    or a method, one for a batch whose nested code (a closure's def) changed."""
+    prog = run({"logic.py": DECORATED + CLOSURES.replace("import functools\n", "")},
+               DECORATED_PRELUDE + "\nimport gc\nsearches = []\n_real = gc.get_referrers\n"
+               "gc.get_referrers = lambda *a: searches.append(len(a)) or _real(*a)\n"
+               "add5 = logic.make_adder(5)\n")
+    base = DECORATED + CLOSURES.replace("import functools\n", "")
+    prog.write("logic.py", base.replace("index v1", "index v2").replace("get v1", "get v2"))
+    assert prog.reload()["ok"]
+    assert prog.eval("[index(), bound(), searches]") == ["index v2", "counted:get v2", []]
+    prog.write("logic.py", base.replace("index v1", "index v2").replace("get v1", "get v2")
+               .replace("x + n", "x + n + 1"))
+    assert prog.reload()["ok"]
+    assert prog.eval("[add5(1), searches]") == [7, [1]]
