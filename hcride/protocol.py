@@ -16,6 +16,9 @@ Messages, controller -> runtime:
 ``reload``    ``{}``: apply pending builds now (the IDE's Reload action, auto mode).
 ``inspect``   ``{"id": R, "what": "modules" | "globals" | "children", "module": str,
               "path": [keys...], "offset": int, "limit": int}``
+``evaluate``  ``{"id": R, "module": str, "code": str}``: run an expression or statements
+              in a module on the main thread at its next safe point (no reload); see
+              ``hcride.runtime.evaluate``.
 ``ping``      ``{}``
 
 Messages, runtime -> controller:
@@ -27,7 +30,8 @@ Messages, runtime -> controller:
               the names no longer loaded (a rolled-back batch's first imports).
 ``pending``   ``{"build": N}``: a build was received and waits for the program.
 ``result``    ``{"result": ReloadResult.to_dict()}`` after every reload attempt.
-``reply``     ``{"id": R, "ok": bool, "data": ..., "error": str | None}`` to ``inspect``.
+``reply``     ``{"id": R, "ok": bool, "data": ..., "error": str | None}`` to ``inspect``
+              and ``evaluate``.
 ``pong``      ``{}``
 ``error``     ``{"message": str}``: the peer sent something this end cannot use.
 ``notice``    ``{"what": str, "message": str}``: something the user should know that is
@@ -47,7 +51,7 @@ PROTOCOL_VERSION = 1
 MAX_FRAME = 16 * 1024 * 1024
 _HEADER = struct.Struct(">I")
 
-TO_RUNTIME = frozenset({"build", "reload", "inspect", "ping"})
+TO_RUNTIME = frozenset({"build", "reload", "inspect", "evaluate", "ping"})
 TO_CONTROLLER = frozenset(
     {"hello", "modules", "pending", "result", "reply", "pong", "error", "notice"}
 )

@@ -235,7 +235,7 @@ class FakeController:
         self.send(M("ping"))
         answer: dict[str, Any] | None = None
         ponged = False
-        while not ponged or (answer is None and msg["type"] == "inspect"):
+        while not ponged or (answer is None and msg["type"] in ("inspect", "evaluate")):
             got = self.recv()  # the inspect reply may come after the pong (its own thread)
             if got["type"] == "pong":
                 ponged = True
@@ -316,6 +316,29 @@ RUNTIME_TWINS: dict[str, tuple[dict[str, Any] | None, list[dict[str, Any]]]] = {
     ),
 }
 
+def _evaluate(**fields: Any) -> dict[str, Any]:
+    return M("evaluate", id=fields.pop("id", 1), **fields)
+
+
+RUNTIME_TWINS["evaluate"] = (
+    _evaluate(id=7, module="logic", code="value() + '!'"),
+    [
+        _evaluate(),
+        _evaluate(id="x", module="logic", code="1"),
+        _evaluate(id=True, module="logic", code="1"),
+        _evaluate(module=5, code="1"),
+        _evaluate(module="", code="1"),
+        _evaluate(module="no.such.module", code="1"),
+        _evaluate(module="logic", code=""),
+        _evaluate(module="logic", code=["1"]),
+        _evaluate(module="logic", code="x" * 200_000),
+        _evaluate(module="logic", code="1 +"),
+        _evaluate(module="logic", code="undefined_name"),
+        _evaluate(module="logic", code="import sys; sys.exit(3)"),
+        _evaluate(id=[1], module={"a": 1}, code=None),
+    ],
+)
+
 # Well-formed but extreme: answered with data, not refused.
 HUGE_INSPECTS = [
     _inspect(what="globals", module="__main__", offset=10**30),
@@ -340,11 +363,18 @@ def test_runtime_receives_each_message_and_its_malformed_twins(
         if kind == "inspect":
             assert answer["type"] == "reply" and answer["ok"], answer
             assert [i["name"] for i in answer["data"]["items"]] == [f"[{n}]" for n in range(5)]
+        if kind == "evaluate":
+            assert answer["type"] == "reply" and answer["id"] == 7 and answer["ok"], answer
+            assert answer["data"] == {"value": "'v1!'", "type": "str", "statement": False}
+            answer = fake.ask(_evaluate(id=8, module="__main__", code="data['name'] = 'm'"))
+            assert answer["ok"] and answer["data"]["statement"] is True, answer
+            answer = fake.ask(_evaluate(id=9, module="__main__", code="data['name']"))
+            assert answer["data"]["value"] == "'m'", "the statement ran in the program"
     for bad in twins:
         answer = fake.ask(bad)
         if kind == "build":
             assert answer["type"] == "error" and "build" in answer["message"], (bad, answer)
-        elif kind == "inspect":
+        elif kind in ("inspect", "evaluate"):
             assert answer["type"] == "reply" and answer["id"] == bad["id"], (bad, answer)
             assert answer["ok"] is False and isinstance(answer["error"], str), (bad, answer)
             assert answer["error"] and "inspector failed" not in answer["error"], (bad, answer["error"])

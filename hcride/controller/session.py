@@ -466,6 +466,19 @@ class Session:
                 self._requests.pop(request_id, None)
             self._call(callback, False, None, "program not connected")
 
+    def evaluate(self, module: str, code: str, callback: InspectCallback) -> None:
+        """Run ``code`` (an expression, or statements) in ``module`` of the program, on
+        its main thread at the next safe point; ``callback(ok, data, error)`` gets
+        ``{"value", "type", "statement"}`` or the traceback (``hcride.runtime.evaluate``)."""
+        request_id = next(self._ids)
+        with self._lock:
+            self._requests[request_id] = callback
+        msg = protocol.message("evaluate", id=request_id, module=module, code=code)
+        if not self._send(msg):
+            with self._lock:
+                self._requests.pop(request_id, None)
+            self._call(callback, False, None, "program not connected")
+
     def inspect_wait(
         self,
         what: str,

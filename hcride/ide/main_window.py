@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QStackedWidget,
@@ -36,10 +37,12 @@ from PySide6.QtWidgets import (
 
 from hcride import __version__
 from hcride.controller import events as ev
-from hcride.controller.state import SessionState, norm
+from hcride.controller.state import LogEntry, LogNode, SessionState, norm
+from hcride.ide.atomic import atomic_write
 from hcride.ide.bridge import EventBridge
 from hcride.ide.editor import CodeEditor, search_flags
 from hcride.ide.editor_tabs import EditorTabs
+from hcride.ide.live import VersionHistory, initializer
 from hcride.ide.models.console import ConsoleModel
 from hcride.ide.models.module_tree import ModuleTreeModel, PathRole
 from hcride.ide.models.reload_log import FileRole, LineRole, ReloadLogModel
@@ -145,6 +148,8 @@ class MainWindow(QMainWindow):
         self._recovery_timer.timeout.connect(self.keep_unsaved)
         self._recovery_timer.start()
         """``show_message(title, html)``: Help > About (tests replace it)."""
+        self.history = VersionHistory()
+        """The text of each module before each reload (Revert This Reload)."""
         self._startup_marks: dict[str, list[tuple[int, str]]] = {}
         """Where the last run crashed (file -> [(line, message)]), until the next run."""
         self._restore_layout()
@@ -221,6 +226,8 @@ class MainWindow(QMainWindow):
 
         self.console_pane = ConsolePane(self.console_model, self)
         self.console_pane.submitted.connect(self._send_stdin)
+        self.console_pane.evaluate.connect(self.evaluate_in_program)
+        self.variables_pane.run_initializer.connect(self.run_new_initializer)
         self.console_pane.view.activated.connect(self._on_console_activated)
         self.console_pane.view.doubleClicked.connect(self._on_console_activated)
         self.console_dock = self._dock(
@@ -241,6 +248,8 @@ class MainWindow(QMainWindow):
         header.resizeSection(2, 130)
         header.resizeSection(3, 80)
         self.reload_log.activated.connect(self._on_log_activated)
+        self.reload_log.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.reload_log.customContextMenuRequested.connect(self._log_menu)
         self.reload_log.doubleClicked.connect(self._on_log_activated)
         self.reload_log.expanded.connect(self._span_details)
         self.log_model.rowsInserted.connect(lambda *_: self.reload_log.scrollToBottom())
@@ -807,6 +816,7 @@ class MainWindow(QMainWindow):
             changed = self.state.apply(event) or changed
             if isinstance(event, ev.ProgramStarted):
                 self._startup_marks.clear()
+                self.history.clear()
                 self._var_timer.start()
                 QTimer.singleShot(300, self._refresh_variables)
             elif isinstance(event, ev.ProgramExited):
@@ -817,8 +827,12 @@ class MainWindow(QMainWindow):
                 if not event.stopped and event.returncode:
                     self._mark_crash()
             elif isinstance(event, ev.ReloadApplied):
+                self._remember_build(event.result)
                 self._after_reload(event.result)
             elif isinstance(event, ev.ModulesChanged):
+                for info in event.modules:
+                    self.history.loaded(norm(str(info.get("file", ""))))
+                self._live_modules()
                 if self.variables_model.module is None:
                     self._auto_select_module()
             elif isinstance(event, ev.IpcProblem):
@@ -891,6 +905,135 @@ class MainWindow(QMainWindow):
             self._auto_select_module()
             return
         self.variables_model.refresh(self.variables_pane.expanded_nodes())
+
+    # ============================================= live console, initializers, revert
+
+    def evaluate_in_program(
+        self, module: str, code: str, done: Any = None, echo: bool = True
+    ) -> None:
+        """Run ``code`` in ``module`` of the program (its main thread, next safe point);
+        the answer goes to the console, then the Variables pane is refreshed."""
+        if echo:
+            first, *more = code.splitlines() or [""]
+            self.console_model.append_line("live", f"» {module}: {first}{' …' if more else ''}")
+
+        def answer(ok: bool, data: Any, error: str | None) -> None:
+            if ok and isinstance(data, dict):
+                if not data.get("statement"):
+                    value, kind = str(data.get("value")), str(data.get("type", ""))
+                    self.console_model.append_line("live", f"= {value}   ({kind})")
+                else:
+                    self.console_model.append_line("live", "✓ done")
+            else:
+                for line in (error or "no answer").splitlines():
+                    self.console_model.append_line("stderr", line)
+            if done is not None:
+                done(ok and isinstance(data, dict), error)
+            QTimer.singleShot(0, self._refresh_variables)
+
+        self.driver.evaluate(module, code, answer)
+
+    def _live_modules(self) -> None:
+        names = ["__main__", *sorted(n for n in self.state.modules if n != "__main__")]
+        self.console_pane.set_modules(names, self.variables_model.module)
+
+    def run_new_initializer(self, name: str) -> None:
+        """A stale global (or ``Class.attr``): run the initializer its module's file
+        has now, in the program, as a reload would run a new global's (reported in the
+        log and the console)."""
+        module = self.variables_model.module
+        entry = self.state.modules.get(module or "")
+        if entry is None:
+            return
+        try:
+            source = Path(entry.file).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.console_model.append_line("stderr", f"hcride: cannot read {entry.file}: {exc}")
+            return
+        code = initializer(source, name)
+        if code is None:
+            self.console_model.append_line(
+                "stderr", f"hcride: no plain assignment to {name} in {Path(entry.file).name}"
+            )
+            return
+        mod = entry.name
+
+        def done(ok: bool, error: str | None) -> None:
+            result = "initializer run" if ok else "initializer failed"
+            node = LogNode(f"{name}: {code}", file=entry.file, kind="initialized" if ok else "error")
+            self.state.log.append(LogEntry(time.time(), mod, result, details=[node]))
+            self.log_model.sync()
+            if ok:
+                marks = dict(self.variables_model.marks)
+                marks[name] = "initialized (new initializer run)"
+                self.variables_model.set_marks(marks)
+
+        self.evaluate_in_program(mod, code, done)
+
+    def _remember_build(self, result: Any) -> None:
+        """Keep the snapshot texts of an applied build (to revert it later)."""
+        build = getattr(result, "build", None)
+        session = self.driver.session
+        if build is None or session is None or self.project is None:
+            return
+        builder = getattr(session, "builder", None)
+        folder = getattr(builder, "_folder", None) or getattr(builder, "builds_dir", None)
+        texts: dict[str, bytes] = {}
+        for name in result.reloaded:
+            entry = self.state.modules.get(name)
+            if entry is None or folder is None:
+                continue
+            try:
+                rel = Path(entry.file).relative_to(self.project)
+                texts[entry.file] = (Path(folder) / str(build) / rel).read_bytes()
+            except (OSError, ValueError):
+                continue
+        if texts:
+            self.history.applied_build(build, texts)
+
+    def revert_reload(self, row: int) -> bool:
+        """Put the modules of the reload on log row ``row`` back to the text they had
+        before it: written to their files (an open editor takes the text) and applied
+        as a new reload, with the same rules. False when it cannot be done."""
+        if not 0 <= row < len(self.state.log):
+            return False
+        entry = self.state.log[row]
+        files = self.history.files_of(entry.build) if entry.build is not None else []
+        reverted = []
+        for file in files:
+            text = self.history.before(entry.build, file)
+            if text is None:
+                continue
+            ed = self.tabs.editor_for(file)
+            if ed is not None:
+                ed.set_text(text.decode(ed.encoding, "replace"))
+                if not self.tabs.save(ed):
+                    continue
+            else:
+                atomic_write(Path(file), text)
+                self._on_saved(norm(file))
+            reverted.append(Path(file).name)
+        if not reverted:
+            return False
+        self.console_model.append_line(
+            "system", f"↶ reverting build {entry.build}: {', '.join(reverted)}"
+        )
+        self.driver.build_now()
+        return True
+
+    def _log_menu(self, pos: Any) -> None:
+        index = self.reload_log.indexAt(pos)
+        if not index.isValid() or index.parent().isValid():
+            return
+        row = index.row()
+        entry = self.state.log[row] if row < len(self.state.log) else None
+        if entry is None or entry.build is None or not self.history.files_of(entry.build):
+            return
+        menu = QMenu(self)
+        menu.addAction(
+            f"Revert this reload (build {entry.build})", lambda: self.revert_reload(row)
+        ).setEnabled(self.driver.running)
+        menu.popup(self.reload_log.viewport().mapToGlobal(pos))
 
     # ================================================================ hot exit
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -133,6 +134,8 @@ class ConsolePane(QWidget):
     All and Clear; typing while the output has the focus goes to the stdin line."""
 
     submitted = Signal(str)
+    evaluate = Signal(str, str)
+    """(module, code): run in the program (the live console line)."""
 
     def __init__(self, model: ConsoleModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,11 +171,31 @@ class ConsolePane(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.input, 1)
         row.addWidget(clear)
+        self.live_module = QComboBox(self)
+        self.live_module.setObjectName("liveModule")
+        self.live_module.setToolTip("The module the live line runs in")
+        self.live_module.setMinimumContentsLength(10)
+        self.live_module.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.live_input = QLineEdit(self)
+        self.live_input.setObjectName("liveInput")
+        self.live_input.setPlaceholderText(
+            "live: an expression or statement, run in the program at its next safe point"
+        )
+        self.live_input.returnPressed.connect(self._evaluate)
+        live_label = QLabel("Live", self)
+        live_label.setToolTip("Evaluate or run code inside the running program")
+        live = QHBoxLayout()
+        live.setContentsMargins(0, 0, 0, 0)
+        live.addWidget(live_label)
+        live.addWidget(self.live_module)
+        live.addWidget(self.live_input, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
         layout.addWidget(self.view, 1)
         layout.addLayout(row)
+        layout.addLayout(live)
+        self._history: list[str] = []
         self._follow = True
         bar = self.view.verticalScrollBar()
         bar.valueChanged.connect(lambda v: setattr(self, "_follow", v >= bar.maximum() - 2))
@@ -233,6 +256,26 @@ class ConsolePane(QWidget):
         self.input.clear()
         self.submitted.emit(text + "\n")
 
+    def _evaluate(self) -> None:
+        code = self.live_input.text()
+        module = self.live_module.currentText()
+        if not code.strip() or not module:
+            return
+        self._history.append(code)
+        self.live_input.clear()
+        self.evaluate.emit(module, code)
+
+    def set_modules(self, names: list[str], current: str | None = None) -> None:
+        """The modules the live line can run in (the current choice is kept)."""
+        keep = current or self.live_module.currentText()
+        if [self.live_module.itemText(i) for i in range(self.live_module.count())] != names:
+            self.live_module.blockSignals(True)
+            self.live_module.clear()
+            self.live_module.addItems(names)
+            self.live_module.blockSignals(False)
+        if keep in names:
+            self.live_module.setCurrentText(keep)
+
 
 class VariablesPane(QWidget):
     """Globals of a module (``QTreeView`` named ``variablesPane``) with a name filter.
@@ -240,6 +283,9 @@ class VariablesPane(QWidget):
     The view shows the model directly (no proxy: a proxy would call into Python for
     every fetched row of a long list at each layout); the filter hides top-level rows.
     """
+
+    run_initializer = Signal(str)
+    """A stale global's name: run its new initializer in the program."""
 
     def __init__(self, model: VariablesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -261,6 +307,8 @@ class VariablesPane(QWidget):
         self.fitter = ColumnFitter(
             self.view, {0: (0.26, 70, 160), 1: (0.24, 60, 150), 3: (0.22, 72, 90)}
         )
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
         model.modelReset.connect(self.apply_filter)
         model.rowsInserted.connect(
             lambda parent, *_: None if parent.isValid() else self.apply_filter()
@@ -271,6 +319,23 @@ class VariablesPane(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.filter)
         layout.addWidget(self.view, 1)
+
+    def stale_name(self, index: QModelIndex) -> str | None:
+        """The name on a top-level row marked stale (its initializer changed)."""
+        if not index.isValid() or index.parent().isValid():
+            return None
+        mark = self.model.index(index.row(), 3).data() or ""
+        return self.model.index(index.row(), 0).data() if "stale" in mark else None
+
+    def _menu(self, pos: QPoint) -> None:
+        name = self.stale_name(self.view.indexAt(pos))
+        if name is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(
+            f"Run the new initializer of {name} now", lambda: self.run_initializer.emit(name)
+        )
+        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def apply_filter(self, *_args: object) -> None:
         """Hide the globals whose name does not contain the filter text."""

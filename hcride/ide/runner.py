@@ -143,6 +143,26 @@ class SessionDriver:
 
         self._sender.submit(send)
 
+    def evaluate(
+        self, module: str, code: str, callback: Callable[[bool, Any, str | None], None]
+    ) -> None:
+        """``Session.evaluate`` with the answer delivered in the GUI thread."""
+        session = self.session
+        if session is None or not session.running:
+            callback(False, None, "not running")
+            return
+
+        def reply(ok: bool, data: Any, error: str | None) -> None:
+            self.bridge.call(callback, ok, data, error)
+
+        def send() -> None:
+            try:
+                session.evaluate(module, code, reply)
+            except Exception as exc:
+                reply(False, None, str(exc))
+
+        self._sender.submit(send)
+
     def close(self, wait: bool = True) -> None:
         session, self.session = self.session, None
         if session is not None:

@@ -10,6 +10,8 @@ the session token, and from then on:
   user asked explicitly);
 - ``inspect``: answered on a separate thread by ``hcride.runtime.inspector``, so a
   slow ``repr`` never delays a build;
+- ``evaluate``: code run in a module on the main thread at its next safe point
+  (``hcride.runtime.evaluate``; no reload happens with it), answered with a ``reply``;
 - ``ping``: ``pong``.
 
 Engine events (results, module changes, pending builds) are forwarded as messages.
@@ -40,6 +42,7 @@ a controller.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import itertools
 import os
@@ -50,11 +53,12 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 from hcride import protocol
-from hcride.runtime import wakeup
+from hcride.runtime import evaluate, wakeup
 from hcride.runtime.watchdog import ReloadWatchdog
 
 EXIT_FLUSH_S = 2.0
@@ -121,6 +125,8 @@ class Agent:
         self.exit_with_controller = False
         """End the program when the controller goes away (it owns the program)."""
         self._want_reload = False
+        self._jobs: collections.deque[Callable[[], None]] = collections.deque()
+        """Work for the main thread's next safe point (``evaluate`` requests)."""
         self._in_handler = False
         self._signum: int | None = None
         self._main_ident = threading.main_thread().ident
@@ -282,6 +288,8 @@ class Agent:
             self.request_reload()
         elif kind == "inspect":
             self._inspect.put(msg)
+        elif kind == "evaluate":
+            evaluate.submit(self, msg)
 
     def _controller_gone(self) -> None:
         """The controller closed the connection (it stopped, crashed or was killed)."""
@@ -367,6 +375,14 @@ class Agent:
         self._want_reload = True
         self._wake.set()
 
+    def run_on_main(self, job: Callable[[], None]) -> None:
+        """Have the main thread run ``job`` at its next safe point (no reload)."""
+        self._jobs.append(job)
+        self._wake.set()
+
+    def _wanted(self) -> bool:
+        return self._want_reload or bool(self._jobs)
+
     def _count(self, way: str) -> None:
         self.wakeups[way] = self.wakeups.get(way, 0) + 1
 
@@ -375,7 +391,7 @@ class Agent:
         while True:
             self._wake.wait()
             self._wake.clear()
-            if self._want_reload and threading.main_thread().is_alive():
+            if self._wanted() and threading.main_thread().is_alive():
                 self._served.clear()
                 self._reach_main_thread()
 
@@ -402,7 +418,7 @@ class Agent:
         if blocked and self._send_signal():
             self._count("signal")
         # 4. Still nothing: keep knocking on the loops, quietly, until served.
-        while self._want_reload and not self._served.wait(REPOST_S):
+        while self._wanted() and not self._served.wait(REPOST_S):
             frame = wakeup.main_frame()
             self._poster.post_to_loops(frame)
             del frame
@@ -418,7 +434,7 @@ class Agent:
         return True
 
     def _later(self, delay: float) -> None:
-        timer = threading.Timer(delay, self.request_reload)
+        timer = threading.Timer(delay, self._wake.set)
         timer.daemon = True
         timer.start()
 
@@ -434,7 +450,7 @@ class Agent:
     def _apply(self, frame: FrameType | None, way: str) -> None:
         """On the main thread: apply pending builds if this is a safe point."""
         self._served.set()
-        if not self._want_reload:
+        if not self._wanted():
             return
         unsafe = "a reload" if self._in_handler else _unsafe_reason(frame)
         if unsafe is not None:
@@ -443,12 +459,28 @@ class Agent:
         self._unsafe_since = None
         if way:
             self._count(way)
+        if self._jobs:
+            self._run_jobs()
+        if not self._want_reload:
+            return
         self._in_handler = True
         self._want_reload = False
         try:
             self.engine.reload()
         except Exception:
             traceback.print_exc()
+        finally:
+            self._in_handler = False
+
+    def _run_jobs(self) -> None:
+        self._in_handler = True
+        try:
+            while self._jobs:
+                job = self._jobs.popleft()
+                try:
+                    job()
+                except Exception:
+                    traceback.print_exc()
         finally:
             self._in_handler = False
 

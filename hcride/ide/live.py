@@ -1,0 +1,89 @@
+"""Working on the running program beyond reloads: the statement that re-initializes a
+stale global (or class attribute), and the texts a module had before each reload (to
+put a module back to its version before a reload)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+
+def initializer(source: str, name: str) -> str | None:
+    """The code that gives ``name`` its value as written in ``source`` now.
+
+    ``SPEED`` -> the module's top-level assignment to ``SPEED`` (its whole statement);
+    ``Sprite.LIMIT`` -> ``Sprite.LIMIT = <the value written in the class body>``.
+    None when there is no such plain assignment (an augmented assignment, a tuple
+    target, a name set by a loop...)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    cls, _, attr = name.rpartition(".")
+    body: list[ast.stmt] = tree.body
+    if cls:
+        found = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls]
+        if not found:
+            return None
+        body = found[-1].body
+    for node in reversed(body):
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == attr for t in node.targets
+        ):
+            value = node.value
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == attr
+        ):
+            value = node.value
+        if value is None:
+            continue
+        expression = ast.get_source_segment(source, value)
+        if expression is None:
+            return None
+        target = f"{cls}.{attr}" if cls else attr
+        return f"{target} = {expression}"
+    return None
+
+
+class VersionHistory:
+    """Per file, the text the program ran before each applied build."""
+
+    def __init__(self) -> None:
+        self.baseline: dict[str, bytes] = {}
+        """The text each module was first loaded with (read when first reported)."""
+        self.applied: list[tuple[int, dict[str, bytes]]] = []
+        """(build, {file: text}) for each applied build, in order."""
+
+    def clear(self) -> None:
+        self.baseline.clear()
+        self.applied.clear()
+
+    def loaded(self, file: str) -> None:
+        """The program reported ``file`` as loaded: remember its first text."""
+        if file and file not in self.baseline:
+            try:
+                self.baseline[file] = Path(file).read_bytes()
+            except OSError:
+                pass
+
+    def applied_build(self, build: int, texts: dict[str, bytes]) -> None:
+        self.applied.append((build, texts))
+
+    def files_of(self, build: int) -> list[str]:
+        for number, texts in self.applied:
+            if number == build:
+                return list(texts)
+        return []
+
+    def before(self, build: int, file: str) -> bytes | None:
+        """``file``'s text before ``build`` was applied (None: unknown)."""
+        earlier = None
+        for number, texts in self.applied:
+            if number >= build:
+                break
+            if file in texts:
+                earlier = texts[file]
+        return earlier if earlier is not None else self.baseline.get(file)
