@@ -1,7 +1,8 @@
-"""The ``hcride`` command.
+"""The ``hcride`` command: the IDE, ``hcride run``, samples, version.
 
-``hcride [PROJECT]``                       open the IDE (``hcride.ide``)
-``hcride run [options] SCRIPT [ARGS...]``  run a program under the HCR runtime
+``USAGE`` is the block the README shows under "The command line" (a test keeps the two
+equal). Arguments are checked before Qt is imported, and so is the display: Qt aborts
+the process when it cannot open a window, so that case is said in one line first.
 """
 
 from __future__ import annotations
@@ -11,17 +12,35 @@ import os
 import sys
 from pathlib import Path
 
+from hcride import __version__
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hcride", description="Live-edit running Python programs (hot code reloading)."
-    )
-    sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser(
-        "run",
-        help="run a program under the hot code reloading runtime",
-        description="Run SCRIPT as __main__; reloadable modules of the project are "
-        "hot-reloaded at perform_code_reload() (or automatically with --watch).",
+USAGE = """\
+hcride [PROJECT | FILE]                 open the IDE (no argument: the last project)
+hcride --sample [NAME]                  open an editable copy of a sample (no NAME: list them)
+hcride run [--project DIR] [--events FILE|-] [--watch] [--mode detect|manual|auto]
+           [--python PATH] SCRIPT|FOLDER [ARGS...]
+hcride --version | --help [run]"""
+
+HELP = f"""\
+{USAGE}
+
+Live-edit running Python programs (Nim-style hot code reloading).
+
+  PROJECT           a folder: open it as the project
+  FILE              a file: open it, with its folder as the project
+  run SCRIPT        run SCRIPT as __main__ under the runtime (FOLDER: its main.py);
+                    `hcride run --help` explains the options
+  --sample NAME     a shipped sample (bouncing, counter...), copied to
+                    ~/hcride-samples/NAME (or $HCRIDE_SAMPLES/NAME) when installed
+"""
+
+
+def build_run_parser() -> argparse.ArgumentParser:
+    run = argparse.ArgumentParser(
+        prog="hcride run",
+        description="Run SCRIPT as __main__; the project's modules are hot-reloaded at "
+        "perform_code_reload() (or as builds arrive, with --watch). SCRIPT may be a "
+        "folder: its main.py runs, with the folder as the project.",
     )
     run.add_argument("--project", type=Path, help="project folder (default: the script's folder)")
     run.add_argument(
@@ -40,31 +59,114 @@ def build_parser() -> argparse.ArgumentParser:
         "detect (default): manual if the program imports hotcodereloading",
     )
     run.add_argument("--python", help="interpreter for the program (default: the project's venv)")
-    run.add_argument("script", type=Path)
-    run.add_argument("args", nargs=argparse.REMAINDER)
-    ide = sub.add_parser("ide", help="open the IDE (the default command)")
-    ide.add_argument("project", nargs="?", type=Path)
-    return parser
+    run.add_argument("script", type=Path, nargs="?", metavar="SCRIPT|FOLDER")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+    return run
+
+
+def build_ide_parser() -> argparse.ArgumentParser:
+    ide = argparse.ArgumentParser(prog="hcride", usage=USAGE, add_help=False)
+    ide.add_argument("target", nargs="?", type=Path)
+    ide.add_argument("--sample", nargs="?", const="", default=None)
+    return ide
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"hcride: {message}", file=sys.stderr)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("run", "ide", "-h", "--help"):
-        argv.insert(0, "ide")
-    args = build_parser().parse_args(argv)
-    if args.command == "run":
-        return run_command(args)
+    if argv[:1] in (["-h"], ["--help"]):
+        if argv[1:2] == ["run"]:
+            build_run_parser().print_help()
+        else:
+            print(HELP, end="")
+        return 0
+    if argv[:1] == ["--version"]:
+        print(f"hcride {__version__} (Python {sys.version.split()[0]})")
+        return 0
+    if argv[:1] == ["run"]:
+        return run_command(build_run_parser().parse_args(argv[1:]))
+    if argv[:1] == ["ide"]:
+        argv = argv[1:]
+    args = build_ide_parser().parse_args(argv)
+    if args.sample is not None:
+        return open_sample(args.sample, args.target)
+    return open_ide(args.target)
+
+
+def open_sample(name: str, extra: Path | None) -> int:
+    from hcride.bundled import sample_names, writable_sample
+
+    if extra is not None:
+        return fail(f"--sample takes one name, not also {extra}")
+    if not name:
+        print("samples: " + ", ".join(sample_names()))
+        print("open one with: hcride --sample NAME")
+        return 0
+    try:
+        folder, copied = writable_sample(name)
+    except LookupError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot copy the sample {name!r}: {exc}")
+    if copied:
+        print(f"hcride: copied the {name} sample to {folder}", file=sys.stderr)
+    return open_ide(folder)
+
+
+def open_ide(target: Path | None) -> int:
+    """Check the argument and the display, then start the Qt application."""
+    project: Path | None = None
+    file: Path | None = None
+    if target is not None:
+        if target.is_dir():
+            project = target.resolve()
+        elif target.is_file():
+            file = target.resolve()
+            project = file.parent
+        else:
+            return fail(f"no such file or folder: {target}")
+    from hcride.ide.preflight import display_problem
+
+    problem = display_problem()
+    if problem:
+        return fail(problem, 1)
     from hcride.ide.app import main as ide_main
 
-    return ide_main(args.project)
+    return ide_main(project, file)
+
+
+def resolve_script(args: argparse.Namespace) -> tuple[Path, Path] | str:
+    """``(script, project)`` for ``hcride run``, or what is wrong in words."""
+    if args.script is None:
+        return ("which program? give its main script or its folder: "
+                "hcride run [options] SCRIPT|FOLDER [ARGS...] (hcride run --help)")
+    if args.project is not None and not args.project.is_dir():
+        return f"--project: no such folder: {args.project}"
+    target: Path = args.script
+    if target.is_dir():
+        script = target / "main.py"
+        if not script.is_file():
+            inside = sorted(p.parent.name for p in target.glob("*/main.py"))
+            hint = (f"; folders in it that have one: {', '.join(inside)}" if inside else
+                    f"; give the script to run: hcride run {target}/SCRIPT.py")
+            return f"{target} is a folder without a main.py{hint}"
+    elif target.is_file():
+        script = target
+    else:
+        return f"no such script: {target}"
+    script = script.resolve()
+    return script, (args.project or script.parent).resolve()
 
 
 def run_command(args: argparse.Namespace) -> int:
-    script = args.script.resolve()
-    if not script.is_file():
-        print(f"hcride: no such script: {args.script}", file=sys.stderr)
-        return 2
-    project = (args.project or script.parent).resolve()
+    resolved = resolve_script(args)
+    if isinstance(resolved, str):
+        return fail(resolved)
+    script, project = resolved
     if args.watch or args.python:
         from hcride.controller.cli_run import run_watched
 

@@ -29,6 +29,9 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+PROGRAM_PYTHON = os.environ.get("HCR_PYTHON") or sys.executable
+"""The interpreter the programs under test run on (``HCR_PYTHON``: another CPython, with
+nothing installed; the runtime reaches it through ``PYTHONPATH``, as under the IDE)."""
 TIMEOUT = 60.0
 """Seconds to wait for one answer from a program (machines are noisy)."""
 
@@ -79,6 +82,13 @@ def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
+def program_env() -> dict[str, str]:
+    """Our environment with the checkout first on ``PYTHONPATH`` (for ``PROGRAM_PYTHON``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
 class ProgramError(AssertionError):
     pass
 
@@ -96,6 +106,7 @@ class Program:
         full_env = dict(os.environ)
         full_env["PYTHONUNBUFFERED"] = "1"
         full_env.pop("HCRIDE_IPC", None)
+        full_env["PYTHONPATH"] = program_env()["PYTHONPATH"]
         full_env.update(env or {})
         self.proc = subprocess.Popen(
             cmd,
@@ -244,7 +255,7 @@ def driver_source(prelude: str = "", before_api: str = "") -> str:
 
 def launcher_cmd(root: Path, script: str = "main.py", *args: str,
                  extra: tuple[str, ...] = ()) -> list[str]:
-    return [sys.executable, "-m", "hcride.runtime", "--project", str(root), *extra, "--",
+    return [PROGRAM_PYTHON, "-m", "hcride.runtime", "--project", str(root), *extra, "--",
             str(root / script), *args]
 
 
@@ -281,7 +292,7 @@ def start(tmp_path: Path) -> Iterator[Start]:
         write_project(proj, files)
         if cmd is None:
             if plain:
-                cmd = [sys.executable, str(proj / "main.py"), *args]
+                cmd = [PROGRAM_PYTHON, str(proj / "main.py"), *args]
             else:
                 cmd = launcher_cmd(proj, "main.py", *args, extra=extra)
         program = Program(proj, cmd, env=env)

@@ -9,12 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TIMEOUT, dedent, hcride_cmd, launcher_cmd, write_project
+from conftest import TIMEOUT, dedent, hcride_cmd, launcher_cmd, program_env, write_project
 
 
 def run(cmd: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True,
-                          timeout=TIMEOUT)
+                          timeout=TIMEOUT, env=program_env())
 
 
 def test_exit_code_argv_and_stdio_are_the_programs(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from hcride.controller.events import (
     RestartNeeded,
 )
 from hcride.controller.incremental import CheckError, Version, full_version, new_version
+from hcride.controller.interpreter import same_grammar
 from hcride.controller.paths import is_ignored, iter_sources
 from hcride.runtime.report import Rejection, ReloadResult
 
@@ -142,6 +143,9 @@ class Builder:
         self._lock = threading.Lock()
         self.parses = 0
         """Sources parsed so far (a count for tests: nothing is parsed before a save)."""
+        self.program_python: tuple[int, int] | None = None
+        """The program's interpreter version (from its hello): a file our grammar refuses
+        is handed to a program of another version unchecked, to judge with its own."""
         self.builds_dir = self.project / ".hcr" / "builds"
         self._folder: Path | None = None
         self._next = _first_free(self.builds_dir)
@@ -281,7 +285,7 @@ class Builder:
                 continue  # the same refused version saved again: reported once
             candidates.append((path, data))
         self._carry = set()
-        checked: list[tuple[Path, bytes, Version]] = []
+        checked: list[tuple[Path, bytes, Version | None]] = []
         problems: dict[Path, list[Rejection]] = {}
         for path, data in candidates:
             found = self._check(path, data)
@@ -343,7 +347,7 @@ class Builder:
                     "name": self.name_of(path),
                     "file": str(path),
                     "snapshot": str(snapshot),
-                    "digest": version.digest,
+                    "digest": version.digest if version else source_digest(data),
                 }
             )
             with self._lock:
@@ -372,8 +376,9 @@ class Builder:
         version until the file is saved again."""
         return tuple(sorted(self.name_of(p) for p in self._refused if self._imported(p)))
 
-    def _check(self, path: Path, data: bytes | None) -> Version | list[Rejection]:
-        """The checked new version of ``path``, or why it cannot apply."""
+    def _check(self, path: Path, data: bytes | None) -> Version | list[Rejection] | None:
+        """The checked new version of ``path``, or why it cannot apply; None: our grammar
+        refuses it but the program's interpreter has another one, so the runtime judges."""
         name = self.name_of(path)
         if data is None:
             return [Rejection(name, "unreadable", "source file deleted or unreadable", str(path))]
@@ -386,6 +391,8 @@ class Builder:
         try:
             version = new_version(base, text, data, str(path))
         except CheckError as exc:
+            if not same_grammar(self.program_python):
+                return None
             return [Rejection(name, "syntax", exc.message, str(path), exc.line, exc.col)]
         if base is None:
             return version

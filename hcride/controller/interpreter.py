@@ -38,3 +38,23 @@ def hcride_root() -> Path:
     """The folder that contains the ``hcride`` package: put first on the program's
     ``PYTHONPATH`` so the runtime loads without being installed in its interpreter."""
     return Path(__file__).resolve().parent.parent.parent
+
+
+def parse_version(text: object) -> tuple[int, int] | None:
+    """``(3, 13)`` from a hello's ``python`` (``"3.13.0"``); None when it says nothing usable."""
+    if not isinstance(text, str):
+        return None
+    parts = text.split(".")
+    if len(parts) < 2 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def same_grammar(program: tuple[int, int] | None) -> bool:
+    """Does the program's interpreter parse Python as ours does? (Unknown: no.)
+
+    When it does not, source our parser refuses may still be valid for the program
+    (``def f[T]`` on 3.12, ``except A, B:`` on 3.14): the build leaves the verdict to
+    the runtime, which compiles with the program's own interpreter.
+    """
+    return program == sys.version_info[:2]

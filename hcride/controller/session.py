@@ -68,7 +68,7 @@ from hcride.controller.events import (
     RuntimeNotice,
     result_event,
 )
-from hcride.controller.interpreter import find_interpreter, hcride_root
+from hcride.controller.interpreter import find_interpreter, hcride_root, parse_version
 from hcride.controller.ipc import IpcServer
 from hcride.runtime.report import ReloadResult
 
@@ -528,6 +528,7 @@ class Session:
         mode = hello.get("mode")
         if isinstance(mode, str):
             self.mode = mode
+        self.builder.program_python = parse_version(hello.get("python"))
         with self._lock:
             self._gone.clear()
             self._connected.set()

@@ -1,26 +1,20 @@
-"""Where themes and icons live: the repository's top-level ``resources/`` folder.
-
-The folder is found relative to this package (``hcride/ide/../../resources``), or
-through ``HCRIDE_RESOURCES``. When it is missing (an installed wheel without it), the
-IDE still works: themes fall back to built-in colours and actions have no icons.
+"""Themes and icons, from ``hcride.bundled.resources_dir()``: the checkout's top-level
+``resources/`` folder, the copy inside an installed wheel, or ``HCRIDE_RESOURCES``.
+A missing file is not an error: themes fall back to built-in colours, actions have no
+icon.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QIcon
 
+from hcride.bundled import resources_dir
 
-def resources_dir() -> Path:
-    override = os.environ.get("HCRIDE_RESOURCES")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "resources"
+__all__ = ["icon", "resources_dir", "theme_data"]
 
 
 @cache

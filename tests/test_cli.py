@@ -1,0 +1,192 @@
+"""The ``hcride`` command explains itself: version, help, folders, bad paths, no display,
+samples, and ``hcride FILE`` opening the file with its folder as the project."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, TIMEOUT, dedent, write_project
+
+from hcride import __version__
+from hcride.cli import USAGE
+
+
+def hcride(*args: str, cwd: Path, env: dict[str, str] | None = None,
+           drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k not in drop}
+    full.update(env or {})
+    return subprocess.run([sys.executable, "-m", "hcride", *args], cwd=cwd, env=full,
+                          capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+
+
+NO_DISPLAY = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+
+
+def test_version(tmp_path: Path) -> None:
+    proc = hcride("--version", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"hcride {__version__} (Python ")
+
+
+def test_help_is_the_readme_usage(tmp_path: Path) -> None:
+    proc = hcride("--help", cwd=tmp_path, drop=NO_DISPLAY)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(USAGE + "\n")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The command line", 1)[1]
+    block = re.search(r"```\n(.*?)```", section, re.S)
+    assert block is not None and block.group(1) == USAGE + "\n"
+    run_help = hcride("--help", "run", cwd=tmp_path)
+    assert "--python" in run_help.stdout and "SCRIPT|FOLDER" in run_help.stdout
+
+
+def test_run_without_a_script_says_what_to_give(tmp_path: Path) -> None:
+    proc = hcride("run", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "which program?" in proc.stderr and "SCRIPT|FOLDER" in proc.stderr
+    assert "args" not in proc.stderr
+
+
+def test_run_a_folder_runs_its_main(tmp_path: Path) -> None:
+    write_project(tmp_path / "app", {
+        "main.py": """
+            import sys
+            import helper
+            print("main", __name__, sys.argv[1:], helper.VALUE)
+        """,
+        "helper.py": "VALUE = 42\n",
+    })
+    proc = hcride("run", "app", "x", "--flag", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "main __main__ ['x', '--flag'] 42"
+
+
+def test_run_a_folder_without_main_says_what_is_missing(tmp_path: Path) -> None:
+    write_project(tmp_path / "samples", {"one/main.py": "", "two/main.py": "", "x.py": ""})
+    proc = hcride("run", "samples", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "samples is a folder without a main.py" in proc.stderr
+    assert "one, two" in proc.stderr
+    assert "no such script" not in proc.stderr
+    write_project(tmp_path / "lib", {"x.py": ""})
+    proc = hcride("run", "lib", cwd=tmp_path)
+    assert proc.returncode == 2 and "hcride run lib/SCRIPT.py" in proc.stderr
+
+
+def test_run_refuses_a_missing_project_folder(tmp_path: Path) -> None:
+    write_project(tmp_path, {"main.py": "print('ran')\n"})
+    proc = hcride("run", "--project", str(tmp_path / "nonexistent"), "main.py", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "--project: no such folder" in proc.stderr
+    assert "ran" not in proc.stdout
+
+
+def test_ide_on_a_missing_path_is_refused_before_any_display_check(tmp_path: Path) -> None:
+    proc = hcride(str(tmp_path / "nope.py"), cwd=tmp_path, drop=NO_DISPLAY)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"hcride: no such file or folder: {tmp_path / 'nope.py'}"
+
+
+def test_no_display_is_one_line_not_a_qt_abort(tmp_path: Path) -> None:
+    proc = hcride(str(tmp_path), cwd=tmp_path, drop=NO_DISPLAY)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "DISPLAY" in lines[0] and "QT_QPA_PLATFORM=offscreen" in lines[0]
+
+
+def _free_display() -> str:
+    for n in range(150, 250):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            with socket.socket(socket.AF_UNIX) as s:
+                try:
+                    s.connect(f"\0/tmp/.X11-unix/X{n}")
+                except OSError:
+                    return f":{n}"
+    pytest.fail("no free X display number")
+
+
+def test_a_display_nobody_serves_is_one_line(tmp_path: Path) -> None:
+    display = _free_display()
+    proc = hcride(str(tmp_path), cwd=tmp_path, drop=NO_DISPLAY, env={"DISPLAY": display})
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    # Which of the two depends on the machine's libraries; both say how to fix it.
+    assert ("Qt's X11 plugin cannot load" in lines[0] and "sudo apt install" in lines[0]) or (
+        f"no X server answers on DISPLAY={display}" in lines[0]), lines[0]
+
+
+def test_missing_libraries_name_their_packages() -> None:
+    from hcride.ide.preflight import APT_LINE, X11_PACKAGES, missing_libraries, xcb_plugin
+
+    plugin = xcb_plugin()
+    assert plugin is not None
+    out = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True).stdout
+    assert missing_libraries(plugin) == list(dict.fromkeys(
+        line.split()[0] for line in out.splitlines() if "not found" in line))
+    for lib in re.findall(r"(lib\S+\.so\.\d+) =>", out):
+        if lib.startswith(("libxcb", "libxkb", "libX11-xcb")):
+            assert lib in X11_PACKAGES, f"{lib} is linked by the plugin but not listed"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert APT_LINE in " ".join(readme.split())
+
+
+def test_sample_list_and_unknown_sample(tmp_path: Path) -> None:
+    proc = hcride("--sample", cwd=tmp_path, drop=NO_DISPLAY)
+    assert proc.returncode == 0
+    assert "bouncing" in proc.stdout and "counter" in proc.stdout
+    proc = hcride("--sample", "nope", cwd=tmp_path, drop=NO_DISPLAY)
+    assert proc.returncode == 2 and "no sample named 'nope'" in proc.stderr
+
+
+def test_installed_layout_copies_a_sample_once_to_a_writable_folder(tmp_path: Path) -> None:
+    """The wheel's layout (resources and samples inside the package): the sample is copied
+    out to be edited, and a second call keeps the user's edits."""
+    site = tmp_path / "site"
+    ignore = shutil.ignore_patterns("__pycache__", ".hcr")
+    shutil.copytree(REPO / "hcride", site / "hcride", ignore=ignore)
+    shutil.copytree(REPO / "samples", site / "hcride" / "samples", ignore=ignore)
+    shutil.copytree(REPO / "resources", site / "hcride" / "resources", ignore=ignore)
+    code = dedent("""
+        import sys
+        from pathlib import Path
+        from hcride.bundled import resources_dir, writable_sample
+        home = Path(sys.argv[1])
+        first = writable_sample("bouncing", home)
+        (first[0] / "logic.py").write_text("EDITED = 1\\n")
+        second = writable_sample("bouncing", home)
+        print(resources_dir(), *first, *second, (second[0] / "logic.py").read_text().strip())
+    """)
+    home = tmp_path / "home"
+    proc = subprocess.run([sys.executable, "-c", code, str(home)], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True,
+                          text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    target = home / "bouncing"
+    assert proc.stdout.split() == [
+        str(site / "hcride" / "resources"), str(target), "True", str(target), "False",
+        "EDITED", "=", "1"]
+    assert (target / "main.py").read_text() == (REPO / "samples/bouncing/main.py").read_text()
+
+
+@pytest.mark.gui
+def test_open_a_file_opens_its_folder_as_the_project(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from hcride.ide.app import create_window
+
+    write_project(tmp_path / "proj", {"main.py": "import tool\n", "tool.py": "X = 1\n"})
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = create_window(None, tmp_path / "proj" / "tool.py", settings=settings)
+    qtbot.addWidget(window)
+    assert window.project == (tmp_path / "proj").resolve()
+    editor = window.editor()
+    assert editor is not None and editor.path == (tmp_path / "proj" / "tool.py").resolve()
