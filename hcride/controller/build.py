@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -143,9 +144,10 @@ class Builder:
         self._lock = threading.Lock()
         self.parses = 0
         """Sources parsed so far (a count for tests: nothing is parsed before a save)."""
-        self.program_python: tuple[int, int] | None = None
-        """The program's interpreter version (from its hello): a file our grammar refuses
-        is handed to a program of another version unchecked, to judge with its own."""
+        self.program_python: tuple[int, int] | None = sys.version_info[:2]
+        """The program's interpreter version (ours until its hello says): a file our
+        grammar refuses is handed to a program of another version (or None: unknown)
+        unchecked, to judge with its own."""
         self.builds_dir = self.project / ".hcr" / "builds"
         self._folder: Path | None = None
         self._next = _first_free(self.builds_dir)
