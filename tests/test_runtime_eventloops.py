@@ -334,3 +334,39 @@ def test_program_c_calls_are_not_cut_short(tmp_path: Path, sessions: list[Sessio
     wakeups = eval(line.split("wakeups ")[-1])
     assert wakeups.get("pending", 0) == 4, wakeups
     assert wakeups.get("signal", 0) == 0, wakeups
+
+
+def test_blocking_accept_gets_the_reload(tmp_path: Path, sessions: list[Session]) -> None:
+    """The main thread waits in ``socket.accept()`` (a server between clients)."""
+    import socket
+
+    write(tmp_path / "slot.py", SLOT)
+    write(
+        tmp_path / "main.py",
+        f"""
+        import socket
+        import slot
+
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        print("ready port", server.getsockname()[1], flush=True)
+        while True:
+            conn, _ = server.accept()
+            conn.sendall(("slot says " + slot.text() + " wakeups " + repr(dict({WAKEUPS}))
+                          + "\\n").encode())
+            conn.close()
+        """,
+    )
+    rec = Recorder()
+    session = make_session(tmp_path, rec)
+    sessions.append(session)
+    wait_loaded(rec, "slot")
+    port = int(rec.wait_output("ready port").split("ready port ")[1].split()[0])
+    write(tmp_path / "slot.py", SLOT.replace('"v1"', '"v2"'))
+    assert rec.wait_for(ev.ReloadApplied).result.reloaded == ["slot"]  # while in accept()
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as client:
+        answer = client.makefile().readline()
+    assert answer.startswith("slot says v2"), answer
+    wakeups = eval(answer.split("wakeups ")[1])
+    assert wakeups.get("signal", 0) >= 1, wakeups  # a blocked system call: the signal

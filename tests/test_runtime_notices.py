@@ -152,3 +152,32 @@ def test_main_loop_inside_an_import_is_explained_once(tmp_path: Path) -> None:
     assert said[0].startswith("hcride: no reload can apply while the main thread is still "
                               "inside 'import game'"), said
     assert "reloaded" not in text
+
+
+def test_manual_mode_works_inside_an_import(tmp_path: Path, sessions: list[Session]) -> None:
+    """The same program shape in Manual mode: the loop inside ``import game`` calls
+    ``perform_code_reload()`` itself, and that applies."""
+    write(tmp_path / "logic.py", 'def text():\n    return "v1"\n')
+    write(tmp_path / "main.py", "import game\n")
+    write(
+        tmp_path / "game.py",
+        """
+        import time
+        from hcride import hotcodereloading as hcr
+        import logic
+        print("ready", flush=True)
+        while True:
+            if hcr.perform_code_reload().reloaded:
+                print("now", logic.text(), flush=True)
+            time.sleep(0.02)
+        """,
+    )
+    rec = Recorder()
+    session = make_session(tmp_path, rec)
+    sessions.append(session)
+    wait_loaded(rec, "logic")
+    rec.wait_output("ready")
+    write(tmp_path / "logic.py", 'def text():\n    return "v2"\n')
+    rec.wait_output("now v2")
+    assert session.mode == "manual"
+    assert not rec.of(ev.RuntimeNotice)
