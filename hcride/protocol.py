@@ -23,7 +23,9 @@ Messages, controller -> runtime:
 
 Messages, runtime -> controller:
 
-``hello``     ``{"token", "pid", "python", "executable", "mode", "main"}``
+``hello``     ``{"token", "pid", "python", "executable", "mode", "main", "reconnect"}``
+              (``reconnect``: true when the runtime connects again after a broken frame;
+              the controller then sends the builds it kept meanwhile)
 ``modules``   ``{"modules": [ModuleInfo...], "removed": [name...], "full": bool}``: the
               modules that were imported or changed version or state (``full``: the
               whole list, sent once on connecting; the receiver drops the others), and
