@@ -95,7 +95,6 @@ def _edit_and_poke(tmp_path: Path, rec: Recorder, session: Session) -> dict[str,
 
 
 def test_qt_exec_idle_gets_the_reload(tmp_path: Path, sessions: list[Session]) -> None:
-    pytest.importorskip("PySide6")
     write(tmp_path / "slot.py", SLOT)
     write(
         tmp_path / "main.py",
@@ -217,7 +216,6 @@ def test_asyncio_idle_gets_the_reload(
 def test_pygame_event_wait_idle_gets_the_reload(
     tmp_path: Path, sessions: list[Session]
 ) -> None:
-    pytest.importorskip("pygame")
     write(tmp_path / "slot.py", SLOT)
     write(
         tmp_path / "main.py",
@@ -257,7 +255,6 @@ def test_pygame_frame_loop_gets_the_reload_without_a_signal(
 ) -> None:
     """The usual game loop (events, draw, ``clock.tick``) runs Python every frame: the
     reload is applied between two bytecodes, and nothing is interrupted."""
-    pytest.importorskip("pygame")
     write(tmp_path / "slot.py", SLOT)
     write(
         tmp_path / "main.py",
