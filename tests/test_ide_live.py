@@ -147,6 +147,7 @@ def test_stale_global_new_initializer_on_request(qtbot, window: MainWindow) -> N
 def test_revert_a_reload_from_its_log_row(qtbot, window: MainWindow) -> None:
     save(window, 'f"hello {counter}', 'f"bye {counter}')
     qtbot.waitUntil(lambda: any(r.startswith("bye") for r in rows(window)), timeout=WAIT)
+    qtbot.waitUntil(lambda: "applied" in results(window), timeout=WAIT)  # output comes first
     applied = results(window).index("applied")
     assert window.revert_reload(applied) is True
     assert (window.project / "logic.py").read_text() == LOGIC, "the file is back"

@@ -132,7 +132,7 @@ def test_detect_is_the_default_and_follows_a_late_import_of_the_api(
 
     edit(window, project / "logic.py", 'f"hello {counter}"', 'f"first {counter}"')
     qtbot.waitUntil(lambda: "first" in window.console_model.text(), timeout=WAIT)
-    assert log_results(window).count("applied") == 1
+    qtbot.waitUntil(lambda: log_results(window).count("applied") == 1, timeout=WAIT)
 
     (project / "use-api").write_text("")
     qtbot.waitUntil(lambda: "api imported" in window.console_model.text(), timeout=WAIT)
@@ -145,7 +145,7 @@ def test_detect_is_the_default_and_follows_a_late_import_of_the_api(
     assert log_results(window).count("applied") == 1
     (project / "reload-now").write_text("")
     qtbot.waitUntil(lambda: "second" in window.console_model.text(), timeout=WAIT)
-    assert log_results(window).count("applied") == 2
+    qtbot.waitUntil(lambda: log_results(window).count("applied") == 2, timeout=WAIT)
 
 
 API_MAIN = """\
@@ -173,7 +173,7 @@ def test_a_program_using_the_api_is_manual_and_reloads_itself(
     )
     edit(window, project / "logic.py", 'f"hello {counter}"', 'f"bye {counter}"')
     qtbot.waitUntil(lambda: "bye" in window.console_model.text(), timeout=WAIT)
-    assert "applied" in log_results(window)
+    qtbot.waitUntil(lambda: "applied" in log_results(window), timeout=WAIT)  # after output
 
 
 # --------------------------------------------------------------- item 2: tracebacks
