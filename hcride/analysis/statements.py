@@ -190,7 +190,7 @@ def classify(node: ast.stmt) -> tuple[str, tuple[str, ...]]:
             names.extend(inner)
         return ASSIGN, tuple(dict.fromkeys(names))
     if isinstance(node, ast.TypeAlias if hasattr(ast, "TypeAlias") else ()):  # 3.12+
-        return ASSIGN, (node.name.id,)  # type: ignore[attr-defined]
+        return FINAL, (node.name.id,)  # type: ignore[attr-defined]  # a declaration, like def
     return OTHER, ()
 
 

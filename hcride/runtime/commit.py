@@ -34,6 +34,11 @@ from hcride.analysis.diff import decorators, decorators_changed
 from hcride.analysis.incremental import Update
 from hcride.analysis.statements import ModuleTable, Statement
 from hcride.runtime import handlers
+from hcride.runtime.compat import (
+    merge_module_annotations,
+    shift_first_line,
+    type_param_names,
+)
 from hcride.runtime.finder import carriers, changed_nested
 from hcride.runtime.patching import (
     MISSING,
@@ -219,6 +224,7 @@ class ModuleCommit:
                 self.bind(name, value)
         elif isinstance(live, type) and before is not None and before.kind == st.CLASS:
             self.patch_class(live, before, stmt, name, (name,))
+            shift_first_line(live, stmt.lineno - before.lineno, self.undo)
         else:
             self.bind(name, self.run_statement(stmt)[name])
             self.report.patched.append(name)
@@ -323,6 +329,7 @@ class ModuleCommit:
         self.before_running(code)
         scratch = dict(self.overlay)
         exec(code, self.ns, scratch)  # noqa: S102 - running the user's new code is the point
+        merge_module_annotations(self.ns, scratch, self.undo)
         return {n: scratch.get(n, MISSING) for n in names}
 
     def before_running(self, code: types.CodeType) -> None:
@@ -398,6 +405,7 @@ class ModuleCommit:
         if stmt.kind == st.DEF:
             shift_functions(carriers(live, stmt.names[0], self.filename), delta, self.undo)
         elif isinstance(live, type):
+            shift_first_line(live, delta, self.undo)
             for member in stmt.body:
                 attr = live.__dict__.get(member.names[0], MISSING) if member.names else MISSING
                 if member.kind in (st.DEF, st.CLASS):
@@ -498,6 +506,8 @@ class ModuleCommit:
                         if isinstance(c, types.CodeType) and c.co_name == cls_name)
         self.before_running(body)
         scratch = {k: v for k, v in live.__dict__.items() if k not in ("__dict__", "__weakref__")}
+        for name, param in type_param_names(live).items():  # class C[T]: its members see T
+            scratch.setdefault(name, param)
         exec(body, self.ns, scratch)  # noqa: S102 - the class body's new member
         cell = scratch.get("__classcell__")
         if isinstance(cell, types.CellType):

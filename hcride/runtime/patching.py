@@ -25,8 +25,9 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from hcride.runtime.compat import function_fields
+
 MISSING: Any = object()
-_FUNCTION_FIELDS = ("__code__", "__defaults__", "__kwdefaults__", "__doc__", "__annotations__")
 _FORWARD = "__hcride_forward__"
 
 
@@ -189,7 +190,7 @@ def patch_code(target: types.FunctionType, donor: types.FunctionType, undo: Undo
     removed): a function's cells cannot change, so it cannot take that code."""
     if target.__code__.co_freevars != donor.__code__.co_freevars:
         return False
-    for name in _FUNCTION_FIELDS:
+    for name in function_fields(donor):
         undo.later_attr(target, name, getattr(donor, name))
     return True
 
