@@ -2,8 +2,8 @@
 
     /work/venv/bin/python tests/screenshots.py [OUT_DIR] [--sizes]
 
-Runs a small project, makes one reload apply and one get rejected, then grabs the
-window to ``resources/screenshots/ide-light.png`` and ``ide-dark.png``. With
+Runs the counter sample (a copy), makes one reload apply and one get rejected, asks
+the live console for a value, then grabs the window to ``resources/screenshots/ide-light.png`` and ``ide-dark.png``. With
 ``--sizes``, also ``ide-<theme>-1280x800.png`` and ``ide-<theme>-1000x650.png`` (to
 check that nothing is clipped on smaller screens).
 """
@@ -11,6 +11,7 @@ check that nothing is clipped on smaller screens).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -23,36 +24,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
-MAIN = """import time
-
-import logic
-
-while True:
-    logic.update()
-    time.sleep(0.1)
-"""
-LOGIC = '''"""A ball that moves; edit me while the program runs."""
-from dataclasses import dataclass
-
-
-@dataclass
-class Ball:
-    x: float = 0.0
-    y: float = 0.0
-
-
-ball = Ball()
-frames = 0
-trail = list(range(50_000))
-settings = {"speed": 2, "colour": "red"}
-
-
-def update():
-    global frames
-    frames += 1
-    ball.x += settings["speed"]
-    print(f"frame {frames}: ball at {ball.x:.0f}", flush=True)
-'''
+SAMPLE = ROOT / "samples" / "counter"
+"""The sample shown (copied to a temporary folder, so its builds stay out of the repo)."""
 
 
 def pump(app: QApplication, seconds: float, until=None) -> None:
@@ -75,33 +48,34 @@ def main() -> int:
     from hcride.ide import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "bouncing"
-        project.mkdir()
-        (project / "main.py").write_text(MAIN)
-        (project / "logic.py").write_text(LOGIC)
+        project = Path(tmp) / "counter"
+        shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns(".hcr", "__pycache__"))
         settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(project=project, settings=settings, theme="light")
+        window = MainWindow(
+            project=project, settings=settings, theme="light", recovery_dir=Path(tmp) / "rec"
+        )
         window.ask_stop = lambda text: True
         window.resize(1400, 860)
         window.show()
         window.run()
-        pump(app, 20, lambda: "frame 3" in window.console_model.text())
-        pump(app, 20, lambda: "logic" in window.state.modules)
-        pump(app, 1.0)
-        editor = window.open_file(project / "logic.py")
-        editor.set_text(editor.text().replace(": ball at", ": the ball is at"))
+        pump(app, 20, lambda: "count is 3" in window.console_model.text())
+        pump(app, 20, lambda: "counter" in window.state.modules)
+        editor = window.open_file(project / "counter.py")
+        editor.set_text(editor.text().replace('f"count is {value}"', 'f"the count is {value}"'))
         window.save()
         pump(app, 20, lambda: any(e.result == "applied" for e in window.state.log))
         pump(app, 1.5)
-        text = editor.text().replace(
-            "    y: float = 0.0\n", "    y: float = 0.0\n    speed: int = 3\n"
-        )
-        editor.set_text(text)
+        editor.set_text(editor.text().replace(
+            "    step: int = 1\n", "    step: int = 1\n    speed: int = 2\n"
+        ))  # fmt: skip
         window.save()
         pump(app, 20, lambda: any(e.result == "rejected" for e in window.state.log))
+        window._show_module("counter")
+        window.console_pane.set_modules(["__main__", "counter"], "counter")
+        window.evaluate_in_program("counter", "counter.value * 10")
+        pump(app, 10, lambda: "(int)" in window.console_model.text())
         window.log_model.sync()
         window.expand_log()
-        window._show_module("logic")
         pump(app, 2.5)
         for width, height in sizes:
             window.resize(width, height)
