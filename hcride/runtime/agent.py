@@ -19,8 +19,9 @@ Engine events (results, module changes, pending builds) are forwarded as message
 Applying on the main thread without the program's cooperation (``wakeup``), least
 intrusive way first, each given ``STEP_S`` before the next is tried:
 
-1. a pending call (``Py_AddPendingCall``): the main thread runs it between two
-   bytecodes, so a main thread running Python is reached without interrupting anything;
+1. a simulated signal (``_thread.interrupt_main(signum)``): no signal is sent, but
+   the main thread runs the handler at its next bytecode, so a main thread running
+   Python is reached without interrupting any system call;
 2. the event loop the main thread idles in, if the program has one: Qt (a queued
    signal), Tk (``after``), asyncio (``call_soon_threadsafe``);
 3. an event in pygame's queue (``pygame.event.wait()`` wakes for nothing else), and a
@@ -41,6 +42,7 @@ a controller.
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import collections
 import contextlib
@@ -135,7 +137,8 @@ class Agent:
         ``qt``, ``tk``, ``asyncio``, ``pygame`` (posted) and ``signal`` (sent)."""
         self._wake = threading.Event()
         self._served = threading.Event()
-        self._pending = wakeup.PendingCall(self._from_pending)
+        self._way = "pending"
+        """How the handler about to run was asked for: ``pending`` or ``signal``."""
         self._poster = wakeup.LoopPoster(self._from_loop)
         self._cpu = wakeup.CpuClock()
         self._unsafe_since: float | None = None
@@ -397,7 +400,7 @@ class Agent:
 
     def _reach_main_thread(self) -> None:
         # 1. Between two bytecodes, if the main thread runs Python: interrupts nothing.
-        self._pending.schedule()
+        self._simulate_signal()
         if self._served.wait(STEP_S):
             return
         # 2. The main thread waits in C: through the event loop it idles in, if known.
@@ -417,12 +420,25 @@ class Agent:
         blocked = cpu_before is None or cpu_after is None or cpu_after - cpu_before < BUSY_S
         if blocked and self._send_signal():
             self._count("signal")
+            self._way = "signal"
         # 4. Still nothing: keep knocking on the loops, quietly, until served.
         while self._wanted() and not self._served.wait(REPOST_S):
             frame = wakeup.main_frame()
             self._poster.post_to_loops(frame)
             del frame
-            self._pending.schedule()
+            self._simulate_signal()
+
+    def _simulate_signal(self) -> bool:
+        """Trip the handler's flag without sending anything: it runs between two
+        bytecodes of the main thread, and no system call is interrupted."""
+        if self._signum is None:
+            return False
+        self._way = "pending"
+        try:
+            _thread.interrupt_main(self._signum)
+        except (ValueError, OSError, RuntimeError):
+            return False
+        return True
 
     def _send_signal(self) -> bool:
         if self._signum is None or self._main_ident is None:
@@ -439,10 +455,7 @@ class Agent:
         timer.start()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self._apply(frame, "")
-
-    def _from_pending(self) -> None:
-        self._apply(sys._getframe(), "pending")
+        self._apply(frame, "pending" if self._way == "pending" else "")
 
     def _from_loop(self) -> None:
         self._apply(sys._getframe(), "")

@@ -3,9 +3,9 @@
 
 From the least to the most intrusive:
 
-- ``PendingCall``: CPython's own queue of calls the main thread runs between two
-  bytecodes (``Py_AddPendingCall``, through ``ctypes``). Interrupts nothing; runs only
-  when the main thread executes Python.
+- (in the agent) a simulated signal, ``_thread.interrupt_main(signum)``: the handler
+  runs between two bytecodes of the main thread. Interrupts nothing; runs only when
+  the main thread executes Python.
 - ``post_to_loops``: the event loop the main thread idles in runs the function as one
   of its own callbacks: Qt (PySide6, PyQt6, PyQt5, PySide2: a queued signal to an
   object living in the application's thread), Tk (``after`` on the default root,
@@ -32,53 +32,6 @@ from typing import Any
 Callback = Callable[[], None]
 
 _QT_CORES = ("PySide6.QtCore", "PyQt6.QtCore", "PyQt5.QtCore", "PySide2.QtCore")
-
-
-class PendingCall:
-    """``Py_AddPendingCall`` for one Python function; at most one call queued."""
-
-    def __init__(self, func: Callback) -> None:
-        self._func = func
-        self._queued = False
-        self._add: Any = None
-        self._thunk: Any = None
-        try:
-            import ctypes
-
-            kind = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
-            add = ctypes.pythonapi.Py_AddPendingCall
-            add.argtypes = [kind, ctypes.c_void_p]
-            add.restype = ctypes.c_int
-        except (ImportError, AttributeError, OSError):
-            return
-        self._thunk = kind(self._run)  # kept alive as long as this object
-        self._add = add
-
-    @property
-    def available(self) -> bool:
-        return self._add is not None
-
-    def schedule(self) -> bool:
-        """Queue the call (unless one is queued); False if that is not possible."""
-        if self._add is None:
-            return False
-        if self._queued:
-            return True
-        self._queued = True
-        if self._add(self._thunk, None) != 0:  # the interpreter's queue is full
-            self._queued = False
-            return False
-        return True
-
-    def _run(self, _arg: Any) -> int:
-        self._queued = False
-        try:
-            self._func()
-        except BaseException:  # a pending call must not leave an exception set
-            import traceback
-
-            traceback.print_exc()
-        return 0
 
 
 class _QtWaker:
