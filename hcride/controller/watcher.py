@@ -218,6 +218,7 @@ class Watcher:
             return
         for folder in iter_folders(top):
             self._watch(folder, announce)
+            time.sleep(0)  # let the GUI thread have the GIL between folders (big trees)
 
     def _watch(self, folder: Path, announce: bool) -> None:
         with self._watches_lock:

@@ -389,8 +389,13 @@ def bench_ide(project: Path, modules: int, label: str) -> None:
         timer.stop()
         growth = rss_mb() - rss0
         window.stop()
+        end = time.monotonic() + 30
+        while time.monotonic() < end and window.state.running:
+            app.processEvents()
+            time.sleep(0.005)
         os.environ.pop("BENCH_STAY", None)
         window.tabs.ask = lambda title, text, choices: "Discard"
+        window.ask_stop = lambda text: True
         window.close()
         app.processEvents()
     row(f"IDE: open project ({label})", f"{opened * 1000:.0f} ms", "")

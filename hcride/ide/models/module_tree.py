@@ -94,6 +94,8 @@ class ModuleTreeModel(ColumnsModel):
         self._icons: dict[str, QIcon] = {}
         self.root = Node("", "", True, listed=True)
         self._by_path: dict[str, Node] = {}
+        self._listed: set[Node] = set()
+        """Folders listed so far: ``refresh`` repaints their rows, nothing else."""
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(self.refresh_folder)
         self.listings = 0
@@ -107,6 +109,7 @@ class ModuleTreeModel(ColumnsModel):
         if folders:
             self._watcher.removePaths(folders)
         self._by_path = {}
+        self._listed = set()
         if project is None:
             self.root = Node("", "", True, listed=True)
         else:
@@ -118,7 +121,7 @@ class ModuleTreeModel(ColumnsModel):
 
     def rescan(self, project: Path | None) -> None:
         """Bring the listed folders up to date (cheap: only what is listed)."""
-        for node in [n for n in self._by_path.values() if n.is_dir and n.listed]:
+        for node in list(self._listed):
             self.refresh_folder(node.path)
 
     def set_theme(self, theme: Theme) -> None:
@@ -129,8 +132,8 @@ class ModuleTreeModel(ColumnsModel):
     def refresh(self) -> None:
         """The state changed: repaint the version and state columns of the listed rows
         (one signal per listed folder)."""
-        for node in self._by_path.values():
-            if node.is_dir and node.children:
+        for node in list(self._listed):
+            if node.children:
                 first, last = node.children[0], node.children[-1]
                 self.dataChanged.emit(
                     self.createIndex(first.row, 0, first), self.createIndex(last.row, 2, last)
@@ -195,6 +198,7 @@ class ModuleTreeModel(ColumnsModel):
     def _list(self, node: Node) -> None:
         node.pending = list_folder(node.path)
         node.listed = True
+        self._listed.add(node)
         self.listings += 1
         if node.path and node.path not in self._watcher.directories():
             self._watcher.addPath(node.path)
@@ -231,6 +235,7 @@ class ModuleTreeModel(ColumnsModel):
         while stack:
             dead = stack.pop()
             self._by_path.pop(dead.path, None)
+            self._listed.discard(dead)
             if dead.is_dir and dead.listed:
                 self._watcher.removePath(dead.path)
             stack.extend(dead.children)
