@@ -309,3 +309,43 @@ def test_window_starts_within_the_available_screen(qtbot, make_window, tmp_path:
     screen = window.screen().availableGeometry()
     assert window.frameGeometry().width() <= screen.width()
     assert window.frameGeometry().height() <= screen.height()
+
+
+SCALED = """\
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+app = QApplication([])
+from hcride.ide import MainWindow
+
+project, ini = Path(sys.argv[1]), sys.argv[2]
+window = MainWindow(project=project, settings=QSettings(ini, QSettings.Format.IniFormat),
+                    recovery_dir=Path(ini).parent / "rec")
+window.show()
+for _ in range(5):
+    app.processEvents()
+screen, frame = app.primaryScreen().availableGeometry(), window.frameGeometry()
+print(screen.width(), screen.height(), frame.width(), frame.height(), flush=True)
+window.close()
+"""
+
+
+@pytest.mark.parametrize("scale", ["1", "1.5"])
+def test_window_fits_the_screen_at_a_scale_factor(tmp_path: Path, scale: str) -> None:
+    """A real IDE process with QT_SCALE_FACTOR: the window (and its frame) is within
+    the screen's available area in device-independent pixels (800x800 offscreen at
+    1.5 is 533x533)."""
+    import subprocess
+    import sys
+
+    project = write(tmp_path / "scaled", main="print(1)\n", logic=LOGIC)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR=scale)
+    out = subprocess.run(
+        [sys.executable, "-c", SCALED, str(project), str(tmp_path / "s.ini")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    sw, sh, fw, fh = (int(x) for x in out.stdout.split())
+    assert fw <= sw and fh <= sh, out.stdout

@@ -193,7 +193,6 @@ class MainWindow(QMainWindow):
         self.recent_list = QListWidget(self)
         self.recent_list.setObjectName("recentProjects")
         self.recent_list.setMaximumWidth(520)
-        self.recent_list.setMinimumWidth(360)
         self.recent_list.setMaximumHeight(220)
         self.recent_list.itemActivated.connect(lambda item: self.open_project(Path(item.text())))
         sp.addWidget(self.recent_list, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -1205,8 +1204,20 @@ class MainWindow(QMainWindow):
         else:
             QTimer.singleShot(0, self._initial_docks)  # once shown: sizes then apply
         screen = self.screen().availableGeometry()
+        if self.minimumSizeHint().width() > screen.width() * 0.92 or (
+            self.minimumSizeHint().height() > screen.height() * 0.9
+        ):
+            self.compact_docks()
         if self.width() > screen.width() or self.height() > screen.height():
             self.resize(*default_size(screen.size()))  # saved on a bigger screen
+
+    def compact_docks(self) -> None:
+        """A small screen (or a large scale factor): Variables shares the Project
+        dock's place and the Reload Log the Console's, as tabs, so the window fits."""
+        self.tabifyDockWidget(self.tree_dock, self.variables_dock)
+        self.tabifyDockWidget(self.console_dock, self.log_dock)
+        self.tree_dock.raise_()
+        self.console_dock.raise_()
 
     def save_settings(self) -> None:
         if self.project is not None:
