@@ -115,6 +115,22 @@ def test_type_params_of_patched_generic_function_and_class(newest) -> None:
     assert prog.eval("gen.first.__annotations__['return'] is gen.first.__type_params__[0]")
     assert prog.eval("[p.__name__ for p in gen.Box.get.__type_params__]") == ["R"]
     assert prog.eval("gen.Box().get(3)") == [3, 3]
+    # The class's own parameters change: its members see the new one.
+    prog.exec("box = gen.Box()")
+    prog.write("gen.py", """
+        def first[U, V](items: list[U]) -> U:
+            return items[-1]
+
+
+        class Box[T, W]:
+            def get[R](self, default: R) -> W | R:
+                return [default]
+    """)
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("[p.__name__ for p in gen.Box.__type_params__]") == ["T", "W"]
+    assert prog.eval("box.get(4)") == [4]
+    assert prog.eval("str(gen.Box[int, str])").endswith("Box[int, str]")
 
 
 def test_class_first_line_moves_with_lines_inserted_above(newest) -> None:

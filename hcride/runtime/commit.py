@@ -36,6 +36,7 @@ from hcride.analysis.statements import ModuleTable, Statement
 from hcride.runtime import handlers
 from hcride.runtime.compat import (
     merge_module_annotations,
+    renew_class_type_params,
     shift_first_line,
     type_param_names,
 )
@@ -223,6 +224,8 @@ class ModuleCommit:
             if value is not MISSING:
                 self.bind(name, value)
         elif isinstance(live, type) and before is not None and before.kind == st.CLASS:
+            if stmt.node is not None:
+                renew_class_type_params(live, stmt.node, self.ns, self.filename, self.undo)
             self.patch_class(live, before, stmt, name, (name,))
             shift_first_line(live, stmt.lineno - before.lineno, self.undo)
         else:

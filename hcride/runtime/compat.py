@@ -80,3 +80,27 @@ def _combined(old: Any, new: Any) -> Any:
         return out
 
     return __annotate__
+
+
+def renew_class_type_params(live: type, node: Any, ns: dict[str, Any], filename: str,
+                            undo: Any) -> None:
+    """``class Box[T]`` became ``class Box[T, U]``: give the live class the new type
+    parameters (made by running the new header around an empty body) before its
+    members are run, so that they see ``U``. Nothing when the names did not change."""
+    import ast
+
+    params = getattr(node, "type_params", None) or []
+    old = type_param_names(live)
+    if [getattr(p, "name", None) for p in params] == list(old):
+        return
+    shell = ast.ClassDef(name=live.__name__, bases=[], keywords=[], body=[ast.Pass()],
+                         decorator_list=[], type_params=params)
+    ast.copy_location(shell, node)
+    ast.fix_missing_locations(shell)
+    scratch: dict[str, Any] = {}
+    exec(compile(ast.Module([shell], []), filename, "exec", dont_inherit=True),  # noqa: S102
+         ns, scratch)
+    made = scratch[live.__name__].__type_params__
+    undo.set_attr(live, "__type_params__", made)
+    if "__parameters__" in live.__dict__:
+        undo.set_attr(live, "__parameters__", made)
