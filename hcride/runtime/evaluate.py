@@ -16,7 +16,6 @@ import traceback
 from typing import Any
 
 from hcride import protocol
-from hcride.runtime.inspector import bounded_repr
 
 MAX_CODE = 100_000
 """Characters of code one request may carry."""
@@ -65,6 +64,9 @@ def run(msg: dict[str, Any]) -> dict[str, Any]:
         return reply(request_id, False, None, text.strip())
     if statement:
         return reply(request_id, True, {"value": None, "type": "", "statement": True}, None)
+    # Imported here, not at start: a program never asked pays nothing for it.
+    from hcride.runtime.inspector import bounded_repr
+
     try:
         shown = bounded_repr(value)
     except Exception as exc:  # a broken __repr__
