@@ -119,6 +119,7 @@ class ModuleCommit:
                 name = stmt.names[0] if stmt.names else ""
                 if last_def.get(name) is stmt and name in ns:
                     self.shift(ns[name], stmt, update.delta)
+        bound_after = _bound_after(new.statements)
         old_bound: set[str] | None = None
         replaced = old.statements[update.first : update.stop]
         old_blocks: list[tuple[ast.stmt, list[str]]] | None = None
@@ -138,8 +139,12 @@ class ModuleCommit:
                 code = self.code_of(stmt)
                 scratch = dict(self.overlay)
                 exec(code, ns, scratch)  # noqa: S102 - imports are declarations
+                # A name the module binds again further down (its own ``def setup``
+                # after ``from turtle import *``, ``y = wrap(y)`` after ``from x import
+                # y``) keeps that binding, as in a fresh run.
+                shadowed = bound_after.get(id(stmt), frozenset())
                 for name, value in scratch.items():
-                    if self.overlay.get(name, MISSING) is not value and (
+                    if name not in shadowed and self.overlay.get(name, MISSING) is not value and (
                         ns.get(name, MISSING) is not value
                     ):
                         self.bind(name, value)
@@ -204,7 +209,9 @@ class ModuleCommit:
             assert before is not None
             self.shift(live, stmt, stmt.lineno - before.lineno)
             return
-        if live is MISSING:
+        if live is MISSING or (before is None and name not in self._old_definitions()):
+            # New, or shadowing what the name held so far (a ``from turtle import *``
+            # name, an assigned value): the old object is not the module's to patch.
             self.bind(name, self.run_statement(stmt)[name])
             self.report.added.append(name)
             status[name] = "added"
@@ -231,6 +238,10 @@ class ModuleCommit:
         else:
             self.bind(name, self.run_statement(stmt)[name])
             self.report.patched.append(name)
+
+    def _old_definitions(self) -> set[str]:
+        """The names the running version's top-level ``def``/``class`` statements bind."""
+        return {n for s in self.old.statements if s.kind in (st.DEF, st.CLASS) for n in s.names}
 
     def _patch_lambda(self, stmt: Statement, name: str) -> bool:
         """``key = lambda s: s.lower()`` changed: the global keeps its object, which
@@ -533,6 +544,18 @@ def _names_used(code: types.CodeType) -> set[str]:
         ):
             names |= _names_used(const)
     return names
+
+
+def _bound_after(statements: tuple[Statement, ...]) -> dict[int, frozenset[str]]:
+    """For each import statement (by ``id``), the names statements after it bind."""
+    out: dict[int, frozenset[str]] = {}
+    later: set[str] = set()
+    for s in reversed(statements):
+        if s.kind == st.IMPORT:
+            out[id(s)] = frozenset(later)
+        if s.kind in (st.DEF, st.CLASS, st.ASSIGN, st.FINAL, st.IMPORT):
+            later.update(s.names)
+    return out
 
 
 def _first_line(node: ast.stmt) -> int:
