@@ -24,6 +24,8 @@ from helpers_xvfb import xvfb_display
 from hcride.controller.interpreter import hcride_root
 
 MAIN = """
+import sys
+
 import clock
 
 clock.mode("logo")
@@ -32,8 +34,10 @@ clock.main()
 
 def report():
     day = clock.datum(clock.datetime(2026, 11, 25))
-    print("setup from", clock.setup.__module__, "| stamp from", clock.stamp.__module__,
-          "| datum", day, flush=True)
+    line = (f"setup from {clock.setup.__module__} | stamp from {clock.stamp.__module__}"
+            f" | datum {day}\\n")
+    sys.stdout.write(line)  # one write: never split by the runtime's own lines
+    sys.stdout.flush()
     clock.ontimer(report, 100)
 
 
