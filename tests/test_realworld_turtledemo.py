@@ -10,18 +10,12 @@ fresh run would have it: after a reload ``clock.setup`` is still the clock's.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
 import time
 import turtledemo
 from pathlib import Path
 
-from helpers_session import TIMEOUT
+from helpers_cli_run import CliRun
 from helpers_xvfb import xvfb_display
-
-from hcride.controller.interpreter import hcride_root
 
 MAIN = """
 import sys
@@ -46,50 +40,13 @@ clock.mainloop()
 """
 
 
-class _Run:
-    """``hcride run --watch main.py`` with its output collected."""
-
-    def __init__(self, root: Path, display: str) -> None:
-        env = dict(os.environ, PYTHONPATH=str(hcride_root()), PYTHONUNBUFFERED="1",
-                   DISPLAY=display)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hcride", "run", "--watch", str(root / "main.py")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        )
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_line(self, needle: str, after: int = 0) -> str:
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            for line in self.lines[after:]:
-                if needle in line:
-                    return line
-            time.sleep(0.05)
-        raise AssertionError(f"{needle!r} never printed:\n" + "\n".join(self.lines[-40:]))
-
-    def stop(self) -> str:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        return "\n".join(self.lines)
-
-
 def test_turtledemo_clock_edited_while_ticking(tmp_path: Path) -> None:
     source = (Path(turtledemo.__file__).parent / "clock.py").read_text(encoding="utf-8")
     assert "from turtle import *" in source and "\ndef setup():" in source
     (tmp_path / "clock.py").write_text(source, encoding="utf-8")
     (tmp_path / "main.py").write_text(MAIN, encoding="utf-8")
     with xvfb_display() as display:
-        run = _Run(tmp_path, display)
+        run = CliRun(tmp_path / "main.py", DISPLAY=display)
         try:
             run.wait_line("setup from clock | stamp from turtle | datum Nov. 25 2026")
             time.sleep(0.5)  # the watcher is up before the first save

@@ -135,8 +135,8 @@ class ReloadResult:
             lines.append(f"restart needed: {path} is the main script and is never reloaded")
         if self.error is not None and not self.rejected:
             names = ", ".join(self.reloaded) or "batch"
-            last = self.error.strip().splitlines()[-1] if self.error.strip() else "error"
-            lines.append(f"reload of {names} failed and was rolled back: {last}")
+            lines.append(f"reload of {names} failed and was rolled back: "
+                         f"{exception_line(self.error)}")
         for r in self.rejected:
             if r.kind == "type_change" and r.differences:  # one line per difference
                 lines.extend(f"rejected {r.module}: class {r.cls}: {d}" for d in r.differences)
@@ -168,3 +168,19 @@ class ReloadResult:
         if held:
             lines.append(f"still running the old version: {', '.join(held)}")
         return lines
+
+
+def exception_line(error: str) -> str:
+    """The first line of the exception a traceback text ends with (``AssertionError:
+    The setup method 'route' can no longer be called...``), not the last line of a
+    message that runs over several lines."""
+    lines = error.strip().splitlines()
+    if not lines:
+        return "error"
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    if not frames:
+        return lines[-1]
+    i = frames[-1] + 1
+    while i < len(lines) and lines[i].startswith("    "):
+        i += 1  # the frame's source line and its carets
+    return lines[i] if i < len(lines) else lines[-1]
