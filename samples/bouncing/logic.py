@@ -17,7 +17,7 @@ window: pygame.Surface | None = None
 
 def init() -> None:
     global window
-    pygame.init()
+    pygame.display.init()  # video only, as the seed's SDL_Init(SDL_INIT_VIDEO): no audio device needed
     window = pygame.display.set_mode((640, 480))
     pygame.display.set_caption("testing")
 
