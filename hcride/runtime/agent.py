@@ -557,11 +557,6 @@ def _unsafe_reason(frame: FrameType | None) -> str | None:
     return None
 
 
-def _safe_point(frame: FrameType | None) -> bool:
-    """False while the main thread is inside an import or the runtime itself."""
-    return _unsafe_reason(frame) is None
-
-
 _agent: Agent | None = None
 
 
