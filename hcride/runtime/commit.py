@@ -526,7 +526,14 @@ class ModuleCommit:
         cell = scratch.get("__classcell__")
         if isinstance(cell, types.CellType):
             cell.cell_contents = live
-        return {n: scratch.get(n, MISSING) for n in member.names}
+        made = {n: scratch.get(n, MISSING) for n in member.names}
+        for n, value in made.items():
+            # What ``type.__new__`` does for a class statement: a descriptor learns
+            # its owner and name (cached_property, ORM columns, attrs fields).
+            set_name = getattr(type(value), "__set_name__", None)
+            if value is not MISSING and set_name is not None and live.__dict__.get(n) is not value:
+                set_name(value, live, n)
+        return made
 
 
 _CO_OPTIMIZED = 0x1

@@ -54,7 +54,9 @@ def _edges(obj: Any) -> Iterator[Any]:
     if issubclass(kind, functools.partial):
         yield obj.func
         return
-    if issubclass(kind, (type, types.ModuleType, str, bytes, int, float)) or not callable(obj):
+    if issubclass(kind, (type, types.ModuleType, str, bytes, int, float)) or not (
+        callable(obj) or hasattr(kind, "__get__")  # a descriptor: cached_property
+    ):
         return
     try:
         attrs = object.__getattribute__(obj, "__dict__")
