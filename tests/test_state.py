@@ -182,3 +182,16 @@ def test_held_back_modules_are_named_in_the_build_row(tmp_path: Path) -> None:
     state.apply(ev.ReloadApplied(result=result))
     row = state.log_entry_for_build(5)
     assert any("logic still runs its old version" in n.text for n in row.details)
+
+
+def test_a_refused_batch_is_reported_as_rejected_although_error_says_why() -> None:
+    """``error`` is set whenever ``ok`` is false (contract v2); the event still tells a
+    refusal (nothing touched) from a rollback."""
+    refusal = Rejection(module="m", kind="type_change", message="class C changed shape",
+                        file="m.py", line=3, cls="C", differences=["field 'speed' added"])
+    rejected = ReloadResult(ok=False, rejected=[refusal], error="class C: field 'speed' added")
+    failed = ReloadResult(ok=False, error="Traceback ...\nValueError: boom")
+    applied = ReloadResult(reloaded=["m"])
+    assert isinstance(ev.result_event(rejected), ev.ReloadRejected)
+    assert isinstance(ev.result_event(failed), ev.ReloadFailed)
+    assert isinstance(ev.result_event(applied), ev.ReloadApplied)

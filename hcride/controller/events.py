@@ -181,11 +181,13 @@ class LiveReload(Event):
 
 
 def result_event(result: ReloadResult) -> Event:
-    """The event that reports ``result``."""
-    if result.error is not None:
-        return ReloadFailed(result=result)
-    if result.rejected:
+    """The event that reports ``result``: by its status, not by ``error`` (which says
+    why for a refusal too)."""
+    status = result.status
+    if status == "rejected":
         return ReloadRejected(result=result)
+    if status == "failed":
+        return ReloadFailed(result=result)
     return ReloadApplied(result=result)
 
 
