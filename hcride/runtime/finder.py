@@ -62,6 +62,11 @@ def _edges(obj: Any) -> Iterator[Any]:
         attrs = object.__getattribute__(obj, "__dict__")
     except AttributeError:
         attrs = None
+    for name in ("fget", "fset", "fdel"):  # a property written in C (PySide6's Property)
+        if hasattr(kind, name):
+            value = getattr(obj, name, None)
+            if value is not None:
+                yield value
     for name in ("__wrapped__", "__func__"):  # lru_cache, other wrappers
         value = attrs.get(name) if isinstance(attrs, dict) else None
         if value is None and hasattr(kind, name):

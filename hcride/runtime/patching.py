@@ -96,7 +96,7 @@ class UndoLog:
         if isinstance(obj, type):
             old = obj.__dict__.get(name, MISSING)
             self._steps.append(lambda: _restore_attr(obj, name, old))
-            self._later.append((type.__setattr__, (obj, name, value)))
+            self._later.append((class_setattr(obj), (obj, name, value)))
         else:
             old = getattr(obj, name)
             if name == "__code__" and not same_behaviour:
@@ -109,7 +109,8 @@ class UndoLog:
         if old is MISSING:
             return
         self._steps.append(lambda: _restore_attr(cls, name, old))
-        self._later.append((type.__delattr__, (cls, name)))
+        self._later.append((type.__delattr__ if class_setattr(cls) is type.__setattr__
+                            else delattr, (cls, name)))
 
     def apply(self) -> None:
         """Make every recorded change, in order, in one call into C (see the module
@@ -179,9 +180,23 @@ def _restore_attr(obj: Any, name: str, old: Any) -> None:
         if name in obj.__dict__:
             delattr(obj, name)
     elif isinstance(obj, type):
-        type.__setattr__(obj, name, old)
+        class_setattr(obj)(obj, name, old)
     else:
         setattr(obj, name, old)
+
+
+def class_setattr(cls: type) -> Any:
+    """How to set an attribute of ``cls`` without running Python code: ``type.__setattr__``
+    (a metaclass's own ``__setattr__`` in Python is skipped), unless the metaclass
+    is written in C with its own ``setattr`` (PySide6's ``Shiboken.ObjectType``),
+    which ``type.__setattr__`` refuses: then ``setattr``, a C call too."""
+    try:  # type.__delattr__ checks that it may skip the metaclass's slot before it looks
+        type.__delattr__(cls, "__hcride_no_such_attribute__")
+    except TypeError:
+        return setattr  # a slot written in C, which type.__setattr__ may not skip
+    except AttributeError:
+        pass
+    return type.__setattr__
 
 
 def patch_code(target: types.FunctionType, donor: types.FunctionType, undo: UndoLog) -> bool:
