@@ -14,6 +14,7 @@ The Qt models in ``hcride.ide`` only display this; they never decide a state.
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import re
 import time
@@ -40,7 +41,17 @@ class ModuleStatus(str, enum.Enum):
 
 def norm(path: str | os.PathLike[str]) -> str:
     """A file path in the one form used as a key (absolute, symlinks resolved)."""
-    return os.path.realpath(os.fspath(path)) if os.fspath(path) else ""
+    text = os.fspath(path)
+    if not text:
+        return ""
+    return _realpath(text) if os.path.isabs(text) else os.path.realpath(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _realpath(text: str) -> str:
+    """``os.path.realpath``, remembered: every event names files the session already
+    resolved (a thousand-module program reports each one; the IDE asks per row)."""
+    return os.path.realpath(text)
 
 
 @dataclass

@@ -807,7 +807,7 @@ class MainWindow(QMainWindow):
     # ================================================================= events
 
     def _on_events(self, batch: list[ev.Event]) -> None:
-        changed = False
+        changed = modules_changed = False
         for event in batch:
             if isinstance(event, ev.Output):
                 self.console_model.append(event.stream, event.text)
@@ -831,7 +831,7 @@ class MainWindow(QMainWindow):
             elif isinstance(event, ev.ModulesChanged):
                 for info in event.modules:
                     self.history.loaded(norm(str(info.get("file", ""))))
-                self._live_modules()
+                modules_changed = True  # the live console's list: once per batch
                 if self.variables_model.module is None:
                     self._auto_select_module()
             elif isinstance(event, ev.IpcProblem):
@@ -848,6 +848,8 @@ class MainWindow(QMainWindow):
                 text = "the program reconnected: live reload goes on"
                 self.console_model.append_line("system", f"hcride: {text}")
                 self.statusBar().showMessage(text, 15000)
+        if modules_changed:
+            self._live_modules()
         if changed:
             self.tree_model.refresh()
             self.log_model.sync()

@@ -268,7 +268,8 @@ class ConsolePane(QWidget):
     def set_modules(self, names: list[str], current: str | None = None) -> None:
         """The modules the live line can run in (the current choice is kept)."""
         keep = current or self.live_module.currentText()
-        if [self.live_module.itemText(i) for i in range(self.live_module.count())] != names:
+        if getattr(self, "_live_names", None) != names:  # not N itemText calls per event
+            self._live_names = list(names)
             self.live_module.blockSignals(True)
             self.live_module.clear()
             self.live_module.addItems(names)

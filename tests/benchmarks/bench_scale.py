@@ -324,7 +324,9 @@ def bench_watch(project: Path, modules: int, label: str) -> None:
         threads = threading.active_count() - before
         target = project / "app" / "pkg0" / "m1.py"
         t1 = time.perf_counter()
-        target.write_text(target.read_text().replace("total += k * COUNT", "total += k"))
+        text = target.read_text()
+        assert "self.x + self.y" in text
+        target.write_text(text.replace("self.x + self.y", "self.x - self.y"))
         ok = ok and wait(lambda: bool(applied), 60)
         first = (applied[0] - t1) * 1000 if applied else float("nan")
         parsed = session.builder.parses
