@@ -656,7 +656,7 @@ class Engine:
             self._patch_closures(closure_work, undo)
             undo.apply_when_quiet()
         except BaseException as exc:
-            undo.rollback()
+            undo_problems = undo.rollback()
             handlers.restore(saved_handlers)
             self._forget_first_imports()
             for t in pending:
@@ -665,6 +665,9 @@ class Engine:
             result.ok = False
             result.reloaded = [t.name for t, _ in order]
             result.error = "".join(traceback.format_exception(exc))
+            if undo_problems:
+                result.error += "rollback incomplete (the program may run a mix of versions;" \
+                    " restart it):\n" + "\n".join(undo_problems) + "\n"
             result.held_back = self._held_back()
             result.duration_ms = (time.perf_counter() - started) * 1000
             if isinstance(exc, KeyboardInterrupt):  # SystemExit too is rolled back

@@ -149,10 +149,19 @@ class UndoLog:
         self.apply()
         return waited
 
-    def rollback(self) -> None:
+    def rollback(self) -> list[str]:
+        """Undo every step, newest first. A step that raises does not stop the others
+        (stopping would leave the program half patched); the exceptions are returned,
+        one line each, for the report."""
         self._later = []
+        problems: list[str] = []
         while self._steps:
-            self._steps.pop()()
+            step = self._steps.pop()
+            try:
+                step()
+            except Exception as exc:  # any failure is reported, not raised
+                problems.append(f"{type(exc).__name__}: {exc}")
+        return problems
 
 
 def _busy(codes: set[types.CodeType]) -> bool:
