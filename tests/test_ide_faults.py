@@ -6,6 +6,9 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,8 @@ from test_ide_session import (  # noqa: F401  (make_window is a fixture)
     tree_state,
     write_project,
 )
+
+from hcride.controller.interpreter import hcride_root
 
 pytestmark = pytest.mark.gui
 
@@ -51,3 +56,103 @@ def test_undoing_a_refused_save_clears_marks_and_tree_state(
     assert tree_state(window, "logic") == ("v1", "unchanged")
     assert "applied" not in log_results(window)
     assert window.state.running
+
+
+@pytest.fixture
+def parts_window(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QSettings
+
+    from hcride.ide import MainWindow
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "main.py").write_text("import logic\n")
+    (project / "logic.py").write_text("x = 1\n")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(project=project, settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.tabs.ask = lambda *a: "Discard"
+    win.close()
+
+
+def test_a_read_only_file_asks_before_it_is_overwritten(parts_window) -> None:  # type: ignore[no-untyped-def]
+    """13.8: Ctrl+S on a 0444 file asks; Cancel writes nothing, Overwrite saves and
+    the file stays read-only."""
+    path = parts_window.project / "logic.py"
+    path.chmod(0o444)
+    editor = parts_window.open_file(path)
+    editor.set_text("x = 2\n")
+    asked: list[str] = []
+    parts_window.tabs.ask = lambda title, text, choices: asked.append(text) or "Cancel"
+    assert not parts_window.save()
+    assert path.read_text() == "x = 1\n" and editor.is_modified
+    assert asked and "read-only" in asked[0]
+    parts_window.tabs.ask = lambda title, text, choices: "Overwrite"
+    assert parts_window.save()
+    assert path.read_text() == "x = 2\n" and not editor.is_modified
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def test_reload_from_disk_can_be_undone(parts_window) -> None:  # type: ignore[no-untyped-def]
+    """13.8: "Reload from disk" over unsaved text: Ctrl+Z brings the text back."""
+    path = parts_window.project / "logic.py"
+    editor = parts_window.open_file(path)
+    editor.set_text("x = 'my unsaved work'\n")
+    parts_window.tabs.ask = lambda title, text, choices: "Reload from disk"
+    path.write_text("x = 'from disk'\n")
+    parts_window.tabs.check_disk()
+    assert editor.text() == "x = 'from disk'\n" and not editor.is_modified
+    editor.undo()
+    assert editor.text() == "x = 'my unsaved work'\n" and editor.is_modified
+
+
+READ_ONLY_FOLDER_SAVE = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from hcride.ide.editor_tabs import EditorTabs
+from hcride.ide.theme import load_theme
+app = QApplication([])
+folder = Path(sys.argv[1])
+tabs = EditorTabs(load_theme("light"))
+tabs.warn = lambda title, text: print("WARN", text.replace("\\n", " "))
+tabs.ask = lambda title, text, choices: print("ASK", title) or "Overwrite"
+ed = tabs.open(folder / "logic.py")
+ed.set_text("x = 2\\n")
+print("saved" if tabs.save(ed) else "not saved")
+ed = tabs.open(folder / "other.py")
+ed.set_text("y = 2\\n")
+print("saved" if tabs.save(ed) else "not saved")
+"""
+
+
+def test_a_writable_file_in_a_read_only_folder_is_saved_in_place(tmp_path: Path) -> None:
+    """13.8: no temporary file can be made in the folder: the file is written in
+    place. Run without the power to ignore permissions (root drops DAC override)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "logic.py").write_text("x = 1\n")
+    (folder / "other.py").write_text("y = 1\n")
+    (folder / "other.py").chmod(0o444)  # and a read-only file there cannot be saved
+    folder.chmod(0o555)
+    inode = (folder / "logic.py").stat().st_ino
+    command = [sys.executable, "-c", READ_ONLY_FOLDER_SAVE, str(folder)]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    env = dict(os.environ, PYTHONPATH=str(hcride_root()))
+    try:
+        out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=90)
+    finally:
+        folder.chmod(0o755)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "saved", out.stdout + out.stderr
+    assert (folder / "logic.py").read_text() == "x = 2\n"
+    assert (folder / "logic.py").stat().st_ino == inode
+    assert sorted(p.name for p in folder.iterdir()) == ["logic.py", "other.py"]
+    assert lines[1:] == ["ASK Read-only file", lines[2], "not saved"], lines
+    assert lines[2].startswith("WARN") and "Permission denied" in lines[2]
+    assert (folder / "other.py").read_text() == "y = 1\n"

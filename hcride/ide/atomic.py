@@ -1,4 +1,7 @@
-"""Atomic file saves: write a temporary file beside the target, fsync, rename."""
+"""Atomic file saves: write a temporary file beside the target, fsync, rename.
+
+Where no temporary file can be made beside the target (a read-only folder holding a
+writable file), the file is written in place instead: not atomic, but saved."""
 
 from __future__ import annotations
 
@@ -19,7 +22,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = None
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except PermissionError:
+        if mode is None:
+            raise  # a new file in a read-only folder: nothing to write in place
+        write_in_place(target, data)
+        return
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -42,3 +51,29 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def write_in_place(path: Path, data: bytes) -> None:
+    """Overwrite ``path``'s content without replacing the file (same inode, so its
+    folder need not be writable): write, cut to length, fsync."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def is_read_only(path: Path) -> bool:
+    """True for an existing file nobody may write (0444), or that we may not write."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(
+        path, os.W_OK
+    )

@@ -9,8 +9,8 @@ from PySide6.QtCore import QFileSystemWatcher, Signal
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 
 from hcride.controller.state import norm
-from hcride.ide.atomic import atomic_write
-from hcride.ide.editor import CodeEditor
+from hcride.ide.atomic import atomic_write, is_read_only
+from hcride.ide.editor import CodeEditor, source_encoding
 from hcride.ide.resources import resources_dir
 from hcride.ide.theme import Theme
 
@@ -107,6 +107,14 @@ class EditorTabs(QTabWidget):
                 "Change its coding line to utf-8 or remove them; nothing was written.",
             )  # fmt: skip
             return False
+        if is_read_only(ed.path):
+            choice = self.ask(
+                "Read-only file",
+                f"{ed.path.name} is read-only. Overwrite it anyway (it stays read-only)?",
+                ["Overwrite", "Cancel"],
+            )
+            if choice != "Overwrite":
+                return False
         try:
             atomic_write(ed.path, data)
         except OSError as exc:
@@ -210,7 +218,7 @@ class EditorTabs(QTabWidget):
             ["Reload from disk", "Keep my version"],
         )
         if choice == "Reload from disk":
-            ed.load(data)
+            _reload_undoably(ed, data)
         else:
             ed.disk_bytes = data  # do not ask again for the same content
 
@@ -234,3 +242,11 @@ class EditorTabs(QTabWidget):
         if ed is not None:
             ed.setObjectName("editor")
         self.currentEditorChanged.emit(ed)
+
+
+def _reload_undoably(ed: CodeEditor, data: bytes) -> None:
+    """Show the file's new content as one undoable step: Ctrl+Z brings back the text
+    that was in the editor (then unsaved again)."""
+    ed.encoding = source_encoding(data)
+    ed.set_text(data.decode(ed.encoding, "replace"))
+    ed.mark_saved(data)
