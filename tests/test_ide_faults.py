@@ -156,3 +156,43 @@ def test_a_writable_file_in_a_read_only_folder_is_saved_in_place(tmp_path: Path)
     assert lines[1:] == ["ASK Read-only file", lines[2], "not saved"], lines
     assert lines[2].startswith("WARN") and "Permission denied" in lines[2]
     assert (folder / "other.py").read_text() == "y = 1\n"
+
+
+def test_the_reload_log_is_bounded_and_its_sync_work_too(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """13.9: thousands of saves keep the newest rows only, in the state and in the
+    view, and a sync compares only the rows that can still change."""
+    from hcride.controller import events as ev
+    from hcride.controller import state as state_module
+    from hcride.controller.state import SessionState
+    from hcride.ide.models import reload_log
+    from hcride.ide.models.reload_log import ReloadLogModel
+    from hcride.ide.theme import load_theme
+    from hcride.runtime.report import ModuleReport, ReloadResult
+
+    state = SessionState()
+    model = ReloadLogModel(state, load_theme("light"))
+    state.apply(ev.ProgramStarted(pid=1, script="/p/main.py", python="python3"))
+    calls = {"n": 0}
+    signature = reload_log._signature
+
+    def counting(entry):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        return signature(entry)
+
+    monkeypatch.setattr(reload_log, "_signature", counting)
+    per_sync: list[int] = []
+    for build in range(1, 3001):
+        state.apply(ev.BuildStarted(build=build, files=("/p/logic.py",)))
+        state.apply(ev.BuildReady(build=build, modules=("logic",)))
+        result = ReloadResult(reloaded=["logic"], build=build,
+                              modules=[ModuleReport("logic", "/p/logic.py", build + 1)])  # fmt: skip
+        state.apply(ev.ReloadApplied(result=result))
+        calls["n"] = 0
+        model.sync()
+        per_sync.append(calls["n"])
+    limit = state_module.MAX_LOG_ROWS + state_module.LOG_SLACK
+    assert len(state.log) <= limit and state.log_dropped > 0
+    assert model.rowCount() == len(state.log)
+    assert [model.entry(model.index(r, 0)) for r in range(model.rowCount())] == state.log
+    assert model.entry(model.index(model.rowCount() - 1, 0)).build == 3000
+    assert max(per_sync[-500:]) <= 3, per_sync[-10:]

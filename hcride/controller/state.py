@@ -105,6 +105,11 @@ class LogEntry:
         return "" if self.duration_ms is None else f"{self.duration_ms:.1f} ms"
 
 
+MAX_LOG_ROWS = 500
+"""Reload log rows kept (the newest)."""
+LOG_SLACK = 100
+"""Rows allowed past the bound before trimming (trimming is then rare)."""
+
 _TB_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 
@@ -140,6 +145,9 @@ class SessionState:
         self.exit_signal: str | None = None
         self.stopped = False
         self.log: list[LogEntry] = []
+        self.log_dropped = 0
+        """Rows removed from the front of ``log`` so far (it keeps the newest
+        ``MAX_LOG_ROWS``): views use it to drop the same rows."""
         self.problems: dict[str, list[Rejection]] = {}
         self.reports: dict[str, ModuleReport] = {}
         """The last applied report of each module (the variables pane marks
@@ -150,6 +158,15 @@ class SessionState:
         """Bumped by every change, so views can tell they are stale."""
 
     # ----------------------------------------------------------------- queries
+
+    def _add_row(self, entry: LogEntry) -> None:
+        """Append a log row; past ``MAX_LOG_ROWS + LOG_SLACK`` rows the oldest go, so
+        a day of saves keeps memory and view work bounded."""
+        self.log.append(entry)
+        if len(self.log) > MAX_LOG_ROWS + LOG_SLACK:
+            excess = len(self.log) - MAX_LOG_ROWS
+            del self.log[:excess]
+            self.log_dropped += excess
 
     def module_for_file(self, file: str, resolved: bool = False) -> ModuleEntry | None:
         """The module loaded from ``file`` (a dict lookup: views ask for every row;
@@ -227,7 +244,7 @@ class SessionState:
         self.modules.clear()
         self._by_file.clear()
         self.reports.clear()
-        self.log.append(
+        self._add_row(
             LogEntry(event.time, Path(event.script).name, "started", file=self.main_script)
         )
 
@@ -244,7 +261,7 @@ class SessionState:
         for entry in self.modules.values():
             entry.loaded = False
         how = self.exit_text()
-        self.log.append(LogEntry(event.time, Path(self.main_script).name, how))
+        self._add_row(LogEntry(event.time, Path(self.main_script).name, how))
 
     def exit_text(self) -> str:
         """``stopped``, ``exited with code 3``, ``killed by SIGKILL``..."""
@@ -305,7 +322,7 @@ class SessionState:
             entry.status = ModuleStatus.BUILD_PENDING
             entry.message = ""
         names = ", ".join(Path(f).name for f in event.files)
-        self.log.append(LogEntry(event.time, names, "building", build=event.build))
+        self._add_row(LogEntry(event.time, names, "building", build=event.build))
 
     def _on_build_ready(self, event: ev.BuildReady) -> None:
         for name in event.modules:
@@ -315,7 +332,7 @@ class SessionState:
         row = self.log_entry_for_build(event.build)
         if row is None:
             row = LogEntry(event.time, "", "pending", build=event.build)
-            self.log.append(row)
+            self._add_row(row)
         row.modules = ", ".join(event.modules) or row.modules
         row.result = "pending"
         row.duration_ms = event.duration_ms
@@ -350,7 +367,7 @@ class SessionState:
             entry.status = ModuleStatus.RELOADED if entry.version > 1 else ModuleStatus.UNCHANGED
             entry.message = "back to the running version"
         if event.was_refused:
-            self.log.append(
+            self._add_row(
                 LogEntry(event.time, event.module or Path(event.file).name,
                          "back to running version", file=key,
                          details=[LogNode(f"{event.file} is the text the program runs: "
@@ -360,7 +377,7 @@ class SessionState:
     def _on_restart_needed(self, event: ev.RestartNeeded) -> None:
         if self.running:
             self.main_status = ModuleStatus.RESTART_NEEDED
-        self.log.append(
+        self._add_row(
             LogEntry(
                 event.time,
                 Path(event.file).name,
@@ -371,7 +388,7 @@ class SessionState:
         )
 
     def _on_ipc_problem(self, event: ev.IpcProblem) -> None:
-        self.log.append(LogEntry(event.time, "", "ipc problem", details=[LogNode(event.message)]))
+        self._add_row(LogEntry(event.time, "", "ipc problem", details=[LogNode(event.message)]))
 
     # ----------------------------------------------------------------- results
 
@@ -392,7 +409,7 @@ class SessionState:
         row = self.log_entry_for_build(build)
         if row is None or row.result not in ("building", "pending"):
             row = LogEntry(when, "", status, build=build)
-            self.log.append(row)
+            self._add_row(row)
         row.result = status
         row.time = when
         row.duration_ms = result.duration_ms

@@ -808,6 +808,7 @@ class MainWindow(QMainWindow):
 
     def _on_events(self, batch: list[ev.Event]) -> None:
         changed = modules_changed = False
+        applied: ev.ReloadApplied | None = None  # a flood of results: one refresh
         for event in batch:
             if isinstance(event, ev.Output):
                 self.console_model.append(event.stream, event.text)
@@ -827,7 +828,7 @@ class MainWindow(QMainWindow):
                     self._mark_crash()
             elif isinstance(event, ev.ReloadApplied):
                 self._remember_build(event.result)
-                self._after_reload(event.result)
+                applied = event
             elif isinstance(event, ev.ModulesChanged):
                 for info in event.modules:
                     self.history.loaded(norm(str(info.get("file", ""))))
@@ -850,6 +851,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(text, 15000)
         if modules_changed:
             self._live_modules()
+        if applied is not None:
+            self._after_reload(applied.result)
         if changed:
             self.tree_model.refresh()
             self.log_model.sync()

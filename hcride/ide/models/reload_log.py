@@ -58,11 +58,16 @@ class ReloadLogModel(ColumnsModel):
         self.state = state
         self.theme = theme
         self._rows: list[_Item] = []
+        self._dropped = 0
+        self._open: set[int] = set()
+        """Rows whose entry may still change (a build waiting for its result)."""
 
     def set_state(self, state: SessionState) -> None:
         self.beginResetModel()
         self.state = state
         self._rows = []
+        self._dropped = state.log_dropped
+        self._open = set()
         self.endResetModel()
         self.sync()
 
@@ -73,9 +78,31 @@ class ReloadLogModel(ColumnsModel):
 
     def sync(self) -> None:
         """Show new log entries and changes to existing ones (a build's row is
-        updated when its result arrives)."""
+        updated when its result arrives), and drop the rows the state dropped. Only
+        rows that can still change (building, pending, the newest) are compared, so a
+        sync costs the same after 10 rows as after 10,000."""
         entries = self.state.log
-        for row, item in enumerate(self._rows[: len(entries)]):
+        dropped = self.state.log_dropped - self._dropped
+        if dropped > 0:
+            gone = min(dropped, len(self._rows))
+            if gone:
+                self.beginRemoveRows(QModelIndex(), 0, gone - 1)
+                del self._rows[:gone]
+                for i, item in enumerate(self._rows):
+                    item.row = i
+                self.endRemoveRows()
+            self._dropped = self.state.log_dropped
+            self._open = {row - gone for row in self._open if row >= gone}
+        if len(self._rows) > len(entries):  # a state that lost rows another way
+            self.beginResetModel()
+            self._rows, self._open = [], set()
+            self.endResetModel()
+        if self._rows:
+            self._open.add(len(self._rows) - 1)
+        for row in sorted(self._open):
+            if row >= len(entries):
+                continue
+            item = self._rows[row]
             entry = entries[row]
             sig = _signature(entry)
             if entry is item.data and sig == item.sig:
@@ -87,6 +114,7 @@ class ReloadLogModel(ColumnsModel):
             item.children = None
             item.data, item.sig = entry, sig
             self.dataChanged.emit(self.createIndex(row, 0, item), self.createIndex(row, 3, item))
+        self._open = {r for r in self._open if r < len(entries) and _open(entries[r])}
         if len(entries) > len(self._rows):
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, len(entries) - 1)
@@ -94,6 +122,8 @@ class ReloadLogModel(ColumnsModel):
                 item = _Item(entries[i], None, i)
                 item.sig = _signature(entries[i])
                 self._rows.append(item)
+                if _open(entries[i]):
+                    self._open.add(i)
             self.endInsertRows()
 
     def entry(self, index: Index) -> LogEntry | LogNode | None:
@@ -162,6 +192,11 @@ class ReloadLogModel(ColumnsModel):
             if result in ("exited with code 0", "stopped"):
                 return None
         return self.theme.state_colour(state) if state else None
+
+
+def _open(entry: LogEntry) -> bool:
+    """Can this row still change? (A build row gets its result later.)"""
+    return entry.result in ("building", "pending")
 
 
 def _signature(entry: LogEntry | LogNode | None) -> tuple:
