@@ -197,3 +197,46 @@ def test_stale_socket_folders_of_dead_controllers_are_removed(tmp_path: Path) ->
     env = dict(os.environ, PYTHONPATH=str(REPO), TMPDIR=str(temp))
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
     assert sorted(p.name for p in temp.iterdir()) == [f"hcride-{os.getpid()}-live"]
+
+
+IDE = """
+import os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from pathlib import Path
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from hcride.ide import MainWindow
+app = QApplication([])
+project = Path(sys.argv[1])
+window = MainWindow(project=project, settings=QSettings(sys.argv[2], QSettings.Format.IniFormat))
+window.show()
+window.run()
+while True:
+    app.processEvents()
+    time.sleep(0.01)
+"""
+
+
+def test_everything_the_program_started_ends_with_a_killed_ide(tmp_path: Path) -> None:
+    """13.2: the same when the controller is the IDE, killed with SIGKILL."""
+    project = tmp_path / "p"
+    _stubborn_project(project)
+    temp = tmp_path / "t"
+    temp.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(REPO), TMPDIR=str(temp))
+    ide = subprocess.Popen(
+        [sys.executable, "-c", IDE, str(project), str(tmp_path / "s.ini")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait(lambda: _all_written(project), timeout=60), "never started"
+        pids = _pids(project)
+        ide.send_signal(signal.SIGKILL)
+        ide.wait(timeout=30)
+        for pid, name in zip(pids, PIDS, strict=True):
+            assert _wait(lambda pid=pid: not _alive(pid)), f"{name} outlived the IDE"
+        assert _wait(lambda: not any(temp.glob("hcride-*"))), list(temp.iterdir())
+    finally:
+        if ide.poll() is None:
+            ide.kill()
+        _kill_leftovers(project)
