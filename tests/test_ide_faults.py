@@ -196,3 +196,19 @@ def test_the_reload_log_is_bounded_and_its_sync_work_too(qtbot, monkeypatch) -> 
     assert [model.entry(model.index(r, 0)) for r in range(model.rowCount())] == state.log
     assert model.entry(model.index(model.rowCount() - 1, 0)).build == 3000
     assert max(per_sync[-500:]) <= 3, per_sync[-10:]
+
+
+def test_the_version_history_for_reverts_is_bounded() -> None:
+    """13.9: the texts kept to revert a reload stay bounded over many saves, and the
+    text before each kept build is still right."""
+    from hcride.controller.state import MAX_LOG_ROWS
+    from hcride.ide.live import VersionHistory
+
+    history = VersionHistory()
+    history.baseline["/p/logic.py"] = b"v0"
+    for build in range(1, 2001):
+        history.applied_build(build, {"/p/logic.py": f"v{build}".encode()})
+    assert len(history.applied) == MAX_LOG_ROWS
+    assert history.before(2000, "/p/logic.py") == b"v1999"
+    first_kept = history.applied[0][0]
+    assert history.before(first_kept, "/p/logic.py") == f"v{first_kept - 1}".encode()

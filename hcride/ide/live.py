@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from hcride.controller.state import MAX_LOG_ROWS
+
 
 def initializer(source: str, name: str) -> str | None:
     """The code that gives ``name`` its value as written in ``source`` now.
@@ -70,7 +72,14 @@ class VersionHistory:
                 pass
 
     def applied_build(self, build: int, texts: dict[str, bytes]) -> None:
+        """Remember ``build``'s texts. Only the newest ``MAX_LOG_ROWS`` builds are kept
+        (the reload log shows no older rows to revert from); the texts of older ones
+        are folded into ``baseline``, so ``before`` stays right for the kept ones."""
         self.applied.append((build, texts))
+        if len(self.applied) > MAX_LOG_ROWS:
+            for _number, old in self.applied[:-MAX_LOG_ROWS]:
+                self.baseline.update(old)
+            del self.applied[:-MAX_LOG_ROWS]
 
     def files_of(self, build: int) -> list[str]:
         for number, texts in self.applied:
