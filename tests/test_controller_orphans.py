@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -203,6 +205,8 @@ IDE = """
 import os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from pathlib import Path
+
+import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from hcride.ide import MainWindow
@@ -240,3 +244,45 @@ def test_everything_the_program_started_ends_with_a_killed_ide(tmp_path: Path) -
         if ide.poll() is None:
             ide.kill()
         _kill_leftovers(project)
+
+
+def test_a_hello_before_the_keeper_names_the_pid_is_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The program may connect before the keeper's "pid N" line is read: its hello
+    waits for the pid instead of being refused as "not the program"."""
+    from helpers_session import Recorder
+
+    from hcride.controller import events as ev
+    from hcride.controller import session as session_module
+    from hcride.controller.session import Session
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "logic.py").write_text("def step():\n    return 1\n")
+    (project / "main.py").write_text("import time, logic\nwhile True:\n    time.sleep(0.05)\n")
+    read_line = session_module._read_line
+    hellos: list[int] = []
+
+    def late(fd: int, timeout: float) -> str:
+        line = read_line(fd, timeout)
+        _wait(lambda: bool(hellos), timeout=30)  # the program's hello came first
+        return line
+
+    recorder = Recorder()
+    session = Session(project, project / "main.py", on_event=recorder, watch=False)
+    check = session._check_hello
+
+    def counting(hello):  # type: ignore[no-untyped-def]
+        hellos.append(hello.get("pid"))
+        return check(hello)
+
+    monkeypatch.setattr(session_module, "_read_line", late)
+    monkeypatch.setattr(session, "_check_hello", counting)
+    try:
+        session.start()
+        assert session.wait_connected(60), recorder.dump()
+        assert hellos == [session.pid]
+        assert not recorder.of(ev.IpcProblem)
+    finally:
+        session.close()

@@ -133,6 +133,8 @@ class Session:
         self._proc: subprocess.Popen[bytes] | None = None
         """The keeper process; the program is its child (``_program_pid``)."""
         self._program_pid: int | None = None
+        self._pid_known = threading.Event()
+        """Set once the keeper said which pid the program has."""
         self._control = -1
         """Our end of the keeper's control pipe (closed: the keeper ends everything)."""
         self._stopping = False
@@ -239,6 +241,8 @@ class Session:
         """Start the program under a keeper (``hcride.controller.keeper``), which ends
         it and everything it started when we die or stop it."""
         assert self._ipc is not None
+        self._pid_known.clear()
+        self._program_pid = None
         pipe = subprocess.PIPE if self.capture_output else None
         control_r, control_w = os.pipe()
         status_r, status_w = os.pipe()
@@ -283,6 +287,7 @@ class Session:
         self._program_pid = int(line.split()[1])
         self._control = control_w
         self._exited.clear()
+        self._pid_known.set()
         self._emit(
             ProgramStarted(pid=self._program_pid, script=str(self.script),
                            python=str(self.python), argv=self.args)
@@ -513,8 +518,10 @@ class Session:
     # -- messages from the runtime --------------------------------------------------
 
     def _check_hello(self, hello: dict[str, Any]) -> str | None:
-        proc = self._proc
         pid = hello.get("pid")
+        # The program may say hello before the keeper's "pid N" line reached us.
+        self._pid_known.wait(KEEPER_START_S)
+        proc = self._proc
         if proc is None or self._exited.is_set() or pid != self._program_pid:
             return f"hello from pid {pid!r}, which is not the program"
         return None
