@@ -3,8 +3,10 @@ the CLI and a plain ``hcride run`` are told), a main loop inside an import."""
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,27 +128,40 @@ def test_main_loop_inside_an_import_is_explained_once(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "hcride", "run", "--watch", "--events", str(tmp_path / "ev"),
            str(tmp_path / "main.py")]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
+    assert proc.stdout is not None and proc.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True)
+    reader.start()
+    seen: list[str] = []
+
+    def wait_for(needle: str) -> None:
+        """Read stderr lines until one contains ``needle``; fail (not hang) at the deadline."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            seen.append(line)
+            if needle in line:
+                return
+        raise AssertionError(f"no line with {needle!r} in {TIMEOUT}s:\n{''.join(seen)}")
+
     try:
-        assert proc.stdout is not None and proc.stderr is not None
         assert proc.stdout.readline().strip() == "ready"
         for number in (2, 3, 4):
             write(tmp_path / "logic.py", f'def text():\n    return "v{number}"\n')
-            deadline = time.monotonic() + TIMEOUT
-            while time.monotonic() < deadline:
-                line = proc.stderr.readline()
-                lines.append(line)
-                if f"build {number - 1}: logic checked" in line:
-                    break
+            wait_for(f"build {number - 1}: logic checked")
             if number == 2:
-                while time.monotonic() < deadline and "no reload can apply" not in line:
-                    line = proc.stderr.readline()
-                    lines.append(line)
+                wait_for("no reload can apply")
         time.sleep(3)  # longer than the runtime waits before it speaks: nothing more
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=TIMEOUT)
-    text = "".join(lines) + err
+        proc.wait(timeout=TIMEOUT)
+        reader.join(timeout=TIMEOUT)
+    while not lines.empty():
+        seen.append(lines.get())
+    text = "".join(seen)
     said = [line for line in text.splitlines() if "no reload can apply" in line]
     assert len(said) == 1, text
     assert said[0].startswith("hcride: no reload can apply while the main thread is still "
