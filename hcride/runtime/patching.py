@@ -116,38 +116,57 @@ class UndoLog:
         """Make every recorded change, in order, in one call into C (see the module
         docstring). The old values stay referenced by the undo steps, so no
         finalizer runs in between; the cyclic collector is paused for the same reason."""
+        self._prepared()()
+
+    def _prepared(self) -> Callable[[], None]:
+        """What ``apply`` does, ready to run: the Python work (grouping the changes)
+        done now, so that running it is the one call into C and nothing else."""
         runs: list[Any] = []
         for func, group in itertools.groupby(self._later, key=lambda op: op[0]):
             runs.append(itertools.starmap(func, [args for _, args in group]))
         self._later = []
         self.pending_names = set()
-        self.replaced_codes = set()
-        if not runs:
-            return
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            collections.deque(itertools.chain.from_iterable(runs), maxlen=0)
-        finally:
-            if enabled:
-                gc.enable()
+        changes = itertools.chain.from_iterable(runs)
 
-    def apply_when_quiet(self, attempts: int = 40, pause: float = 0.0005) -> int:
+        def run() -> None:
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                collections.deque(changes, maxlen=0)
+            finally:
+                if enabled:
+                    gc.enable()
+
+        return run
+
+    def apply_when_quiet(self, attempts: int = 100, pause: float = 0.0005) -> int:
         """``apply``, at a moment when no other thread is inside a function whose code
         the batch replaces, so that no call that started on the old code of one
         function meets the new code of another. Waits at most ``attempts`` short
         pauses: a thread that never leaves such a function (a loop) does not block
-        the reload. Between the last check and ``apply`` only a few bytecodes run.
+        the reload. The last check and the change run with a long switch interval,
+        so the interpreter hands no other thread the GIL between the two.
         Returns the pauses waited."""
         waited = 0
         if not self._later:
             return 0
-        if self.replaced_codes and threading.active_count() > 1:
-            while waited < attempts and _busy(self.replaced_codes):
+        replaced, self.replaced_codes = self.replaced_codes, set()
+        run = self._prepared()
+        if not replaced or threading.active_count() == 1:
+            run()
+            return 0
+        interval = sys.getswitchinterval()
+        try:
+            while True:
+                sys.setswitchinterval(1.0)
+                if waited >= attempts or not _busy(replaced):
+                    run()
+                    return waited
+                sys.setswitchinterval(interval)
                 time.sleep(pause)
                 waited += 1
-        self.apply()
-        return waited
+        finally:
+            sys.setswitchinterval(interval)
 
     def rollback(self) -> list[str]:
         """Undo every step, newest first. A step that raises does not stop the others
