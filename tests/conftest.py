@@ -28,6 +28,8 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
+from hcride.controller.session import Session  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 PROGRAM_PYTHON = os.environ.get("HCR_PYTHON") or sys.executable
 """The interpreter the programs under test run on (``HCR_PYTHON``: another CPython, with
@@ -304,3 +306,12 @@ def start(tmp_path: Path) -> Iterator[Start]:
     yield _start
     for program in programs:
         program.close()
+
+
+@pytest.fixture
+def sessions() -> Iterator[list[Session]]:
+    """Controller sessions a test made; closed (program stopped) after it."""
+    made: list[Session] = []
+    yield made
+    for session in made:
+        session.close()

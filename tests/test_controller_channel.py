@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,14 +39,6 @@ while True:
     print("value", logic.value(), flush=True)
     time.sleep(0.1)
 """
-
-
-@pytest.fixture
-def sessions() -> Iterator[list[Session]]:
-    made: list[Session] = []
-    yield made
-    for session in made:
-        session.close()
 
 
 def _start(tmp_path: Path, sessions: list[Session]) -> tuple[Session, Recorder]:

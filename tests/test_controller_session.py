@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ counter = 0
 def value():
     return "v1"
 """
-
-
-@pytest.fixture
-def sessions() -> Iterator[list[Session]]:
-    made: list[Session] = []
-    yield made
-    for session in made:
-        session.close()
 
 
 def _logic(version: str) -> str:

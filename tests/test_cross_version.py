@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,14 +44,6 @@ def newer_python() -> str:
     if not found:
         pytest.fail(f"no CPython newer than {ours} with PEP 695 found: set HCR_CROSS_PYTHON")
     return max(found)[1]
-
-
-@pytest.fixture
-def sessions() -> Iterator[list[Session]]:
-    made: list[Session] = []
-    yield made
-    for session in made:
-        session.close()
 
 
 MODERN = """

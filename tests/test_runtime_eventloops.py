@@ -11,16 +11,12 @@ no signal interrupts anything.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers_session import Recorder, make_session, wait_loaded, write
+from helpers_xvfb import xvfb_display
 
 from hcride.controller import events as ev
 from hcride.controller.session import Session
@@ -37,44 +33,11 @@ WAKEUPS = (
 
 
 @pytest.fixture
-def sessions() -> Iterator[list[Session]]:
-    made: list[Session] = []
-    yield made
-    for session in made:
-        session.close()
-
-
-@pytest.fixture
 def xvfb(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A private X server on a free display, killed afterwards."""
-    binary = shutil.which("Xvfb")
-    assert binary, "Xvfb is needed for the Tk tests (apt install xvfb)"
-    for number in range(91, 140):
-        if os.path.exists(f"/tmp/.X{number}-lock") or os.path.exists(f"/tmp/.X11-unix/X{number}"):
-            continue
-        proc = subprocess.Popen(
-            [binary, f":{number}", "-nolisten", "tcp", "-screen", "0", "320x240x24"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and proc.poll() is None:
-            if os.path.exists(f"/tmp/.X11-unix/X{number}"):
-                break
-            time.sleep(0.05)
-        if proc.poll() is not None:
-            continue  # lost a race for that display: try the next one
-        monkeypatch.setenv("DISPLAY", f":{number}")
-        try:
-            yield f":{number}"
-        finally:
-            proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=10)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        return
-    pytest.fail("no free X display for Xvfb")
+    with xvfb_display() as display:
+        monkeypatch.setenv("DISPLAY", display)
+        yield display
 
 
 def _edit_and_poke(tmp_path: Path, rec: Recorder, session: Session) -> dict[str, int]:

@@ -8,10 +8,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from conftest import TIMEOUT, launcher_cmd
 from helpers_session import Recorder, make_session, wait_loaded, write
 
@@ -32,14 +30,6 @@ def save_the_world():
 def text():
     return "v1"
 """
-
-
-@pytest.fixture
-def sessions() -> Iterator[list[Session]]:
-    made: list[Session] = []
-    yield made
-    for session in made:
-        session.close()
 
 
 def test_handler_that_never_returns_is_reported(tmp_path: Path, sessions: list[Session]) -> None:
