@@ -133,11 +133,6 @@ class InotifyObserver:
         if not self._thread.is_alive():
             self._close()
 
-    @property
-    def thread_count(self) -> int:
-        """Threads this observer runs (one, whatever the number of watches)."""
-        return 1 if self._thread.is_alive() else 0
-
     # -- reading --------------------------------------------------------------------
 
     def _close(self) -> None:

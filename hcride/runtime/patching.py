@@ -50,11 +50,6 @@ class UndoLog:
         self._steps.append(lambda: _restore_item(mapping, key, old))
         mapping[key] = value
 
-    def remember_item(self, mapping: dict[str, Any], key: str) -> None:
-        """Restore ``mapping[key]`` on rollback, whatever the batch does to it."""
-        old = mapping.get(key, MISSING)
-        self._steps.append(lambda: _restore_item(mapping, key, old))
-
     def del_item(self, mapping: dict[str, Any], key: str) -> None:
         old = mapping.get(key, MISSING)
         if old is MISSING:

@@ -119,11 +119,6 @@ class ModuleTreeModel(ColumnsModel):
             self._insert_pending(self.root, signal=False)
         self.endResetModel()
 
-    def rescan(self, project: Path | None) -> None:
-        """Bring the listed folders up to date (cheap: only what is listed)."""
-        for node in list(self._listed):
-            self.refresh_folder(node.path)
-
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self._icons.clear()
