@@ -12,6 +12,8 @@ import pytest
 from helpers_session import write
 
 from hcride.analysis import split_module
+from hcride.analysis.incremental import changed_span, line_count
+from hcride.analysis.statements import split_lines
 from hcride.controller import build as build_module
 from hcride.controller import events as ev
 from hcride.controller.build import Builder, module_name
@@ -68,7 +70,7 @@ def test_incremental_matches_full_parse() -> None:
     rng = random.Random(7)
     base = full_version(SOURCE, SOURCE.encode(), "m.py")
     for _ in range(400):
-        lines = _edits(rng, list(base.lines))
+        lines = _edits(rng, split_lines(base.text))
         text = "".join(lines)
         try:
             expected = split_module(text)
@@ -79,6 +81,45 @@ def test_incremental_matches_full_parse() -> None:
         got = new_version(base, text, text.encode(), "m.py")
         assert _summary(got.table) == _summary(expected), text
         base = got
+
+
+def _reference_span(old: str, new: str) -> tuple[int, int, int]:
+    """Lines equal at the start, then at the end (not overlapping), by splitting both."""
+    a, b = split_lines(old), split_lines(new)
+    p = 0
+    while p < min(len(a), len(b)) and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < min(len(a), len(b)) - p and a[len(a) - 1 - s] == b[len(b) - 1 - s]:
+        s += 1
+    return p, s, len(b) - len(a)
+
+
+def test_changed_span_on_texts_matches_comparing_lines() -> None:
+    """The span is found without splitting the texts into lines: the same prefix,
+    suffix and change in length as comparing lists of lines, and offsets that point at
+    those lines, on random edits of characters and lines (no final newline, form feeds,
+    blank lines, repeated lines)."""
+    rng = random.Random(11)
+    alphabet = ["a", "b", "\n", "\n", " ", "\x0c", "x\n"]
+    for _ in range(3000):
+        old = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        new = list(old)
+        for _ in range(rng.randrange(1, 4)):
+            i = rng.randrange(len(new) + 1)
+            if new and rng.random() < 0.4:
+                del new[min(i, len(new) - 1) : i + rng.randrange(1, 4)]
+            else:
+                new[i:i] = rng.choice(alphabet) * rng.randrange(1, 3)
+        text = "".join(new)
+        span = changed_span(old, text)
+        assert (span.prefix, span.suffix, span.delta) == _reference_span(old, text), (old, text)
+        if old == text:
+            continue
+        assert line_count(old[: span.head]) == span.prefix
+        assert old[: span.head] == text[: span.head]
+        assert old[span.old_tail :] == text[span.new_tail :]
+        assert line_count(old[span.old_tail :]) == span.suffix
 
 
 def test_syntax_error_line_and_column() -> None:

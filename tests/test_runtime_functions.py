@@ -123,6 +123,33 @@ def test_unchanged_function_that_moved_keeps_accurate_tracebacks(start) -> None:
     """) == 5
 
 
+TRACE_LINE = """
+import traceback
+try:
+    logic.boom()
+except ValueError as exc:
+    _result = traceback.extract_tb(exc.__traceback__)[-1].line
+"""
+
+
+def test_a_traceback_shows_the_line_that_runs_not_the_saved_one(start) -> None:
+    """The runtime keeps no copy of a module's lines while its file says what runs;
+    once a new version is saved (and seen), tracebacks of the running code still quote
+    the running text, until the reload, after which they quote the new text."""
+    src = "def boom():\n    raise ValueError('old line')\n"
+    prog = start({"logic.py": src, "other.py": "X = 1\n"}, "import logic, other")
+    assert prog.eval("[k for k in __import__('linecache').cache if 'other' in k]") == []
+    prog.write("logic.py", "def boom():\n    raise ValueError('new line')\n")
+    assert prog.changed() is True
+    assert prog.exec(TRACE_LINE) == "raise ValueError('old line')"
+    assert prog.reload()["ok"]
+    assert prog.exec(TRACE_LINE) == "raise ValueError('new line')"
+    prog.write("logic.py", "def boom():\n    raise ValueError('newer')\n")
+    prog.write("logic.py", "def boom():\n    raise ValueError('new line')\n")  # saved back
+    assert prog.changed() is False
+    assert prog.exec(TRACE_LINE) == "raise ValueError('new line')"
+
+
 def test_decorator_added_changed_and_removed(start) -> None:
     deco = (
         "import functools\n\n\n"

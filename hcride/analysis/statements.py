@@ -218,9 +218,11 @@ def _first_line(node: ast.stmt) -> int:
 
 
 def split_body(
-    body: list[ast.stmt], lines: list[str], *, module_level: bool = True
+    body: list[ast.stmt], lines: list[str], *, module_level: bool = True, first_line: int = 1
 ) -> tuple[Statement, ...]:
-    """Classify each statement of ``body``; ``lines`` are the source's lines."""
+    """Classify each statement of ``body``; ``lines`` are the source's lines from line
+    ``first_line`` on (a chunk of the module that holds ``body``)."""
+    skip = first_line
     out: list[Statement] = []
     for index, node in enumerate(body):
         if (
@@ -235,12 +237,12 @@ def split_body(
             kind, names = classify(node)
         start = _first_line(node)
         end = node.end_lineno or node.lineno
-        text = "".join(lines[start - 1 : end])
+        text = "".join(lines[start - skip : end - skip + 1])
         inner: tuple[Statement, ...] = ()
         shape = None
         if kind == CLASS:
             assert isinstance(node, ast.ClassDef)
-            inner = split_body(node.body, lines, module_level=False)
+            inner = split_body(node.body, lines, module_level=False, first_line=skip)
             shape = class_shape(node)
         out.append(Statement(kind, names, start, end, text, node, inner, shape, start))
     return tuple(out)

@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass
 
 from hcride.analysis.incremental import update_table
-from hcride.analysis.statements import ModuleTable, source_digest, split_lines, table_from_tree
+from hcride.analysis.statements import ModuleTable, source_digest, table_from_tree
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Version:
     """One version of a module's source, split into top-level statements."""
 
     digest: str
-    lines: tuple[str, ...]
+    text: str
     table: ModuleTable
 
 
@@ -43,7 +43,7 @@ def full_version(text: str, data: bytes, filename: str) -> Version:
     except (ValueError, RecursionError, MemoryError) as exc:
         raise CheckError(str(exc), 0, 0) from None
     table = table_from_tree(tree, text, source_digest(data)).without_nodes()
-    return Version(table.digest, tuple(split_lines(text)), table)
+    return Version(table.digest, text, table)
 
 
 def new_version(old: Version | None, text: str, data: bytes, filename: str) -> Version:
@@ -53,10 +53,8 @@ def new_version(old: Version | None, text: str, data: bytes, filename: str) -> V
     """
     if old is None:
         return full_version(text, data, filename)
-    lines = split_lines(text)
     try:
-        update = update_table(old.table, list(old.lines), text, lines, source_digest(data),
-                              filename)
+        update = update_table(old.table, old.text, text, source_digest(data), filename)
         for stmt in update.fresh:  # compile-time errors (``return`` outside a function...)
             assert stmt.node is not None
             compile(ast.Module([stmt.node], []), filename, "exec", dont_inherit=True)
@@ -64,4 +62,4 @@ def new_version(old: Version | None, text: str, data: bytes, filename: str) -> V
         raise CheckError(exc.msg or "invalid syntax", exc.lineno or 0, exc.offset or 0) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise CheckError(str(exc), 0, 0) from None
-    return Version(update.table.digest, tuple(lines), update.kept_table())
+    return Version(update.table.digest, text, update.kept_table())

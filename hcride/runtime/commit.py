@@ -72,7 +72,7 @@ class ModuleCommit:
     def __init__(self, name: str, ns: dict[str, Any], filename: str, old: ModuleTable,
                  new: ModuleTable, undo: UndoLog, flags: int,
                  codes: dict[int, types.CodeType], report: ModuleReport,
-                 closure_work: list[ClosureWork], lines: list[str]) -> None:
+                 closure_work: list[ClosureWork], text: str) -> None:
         self.name = name
         self.ns = ns
         self.filename = filename
@@ -83,8 +83,8 @@ class ModuleCommit:
         self.codes = codes
         self.report = report
         self.closure_work = closure_work
-        self.lines = lines
-        """The new version's lines."""
+        self.text = text
+        """The new version's source."""
         self.overlay: dict[str, Any] = {}
         """Names this commit will rebind, with their new values (see ``_run``)."""
 
@@ -310,8 +310,7 @@ class ModuleCommit:
                     continue
                 old_node, old_lines = previous[0]
                 before = st.split_body([old_node], old_lines, module_level=False)[0]
-                after = st.split_body([d], self.lines,
-                                      module_level=False)[0]
+                after = st.split_body([d], st.split_lines(self.text), module_level=False)[0]
                 self.patch_class(live, before, after, name, (name,))
                 continue
             for old_node, _ in previous:

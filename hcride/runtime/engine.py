@@ -48,113 +48,192 @@ class Candidate:
 
     text: str
     digest: str
-    stat: tuple[int, int] | None = None
+    data: bytes
+    stat: int | None = None
     build: int | None = None
     reported: bool = False
     """Already part of a batch that was refused: not pending until something changes."""
-    lines: list[str] = field(default_factory=list)
     codes: dict[int, types.CodeType] = field(default_factory=dict)
     """Compiled statements of the staged version, by ``id`` of the statement."""
     update: Update | None = None
     """How the staged version's table was derived from the running one."""
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
+class History:
+    """What happened to a tracked module since its import (for most modules: nothing,
+    and they share one ``PRISTINE`` history)."""
+
+    version: int = 1
+    state: str = "unchanged"
+    status: dict[str, str] | None = None
+    """Per global: what the last reload did to it."""
+    missing_reported: bool = False
+    pinned: bool = False
+    """The running text is in ``linecache`` (the file on disk differs from it)."""
+    known_digest: str | None = None
+    """The digest, once computed for a reload (a module never edited hashes on demand)."""
+
+
+PRISTINE = History()
+"""The history of every module nothing happened to; never written."""
+
+
+def _in_history(name: str) -> Any:
+    """A ``Tracked`` attribute kept in its ``History`` (made on the first write)."""
+
+    def get(self: Tracked) -> Any:
+        return getattr(self.history, name)
+
+    def set_(self: Tracked, value: Any) -> None:
+        if self.history is PRISTINE:
+            self.history = History()
+        setattr(self.history, name, value)
+
+    return property(get, set_)
+
+
+@dataclass(slots=True)
 class Tracked:
-    """A reloadable module and the version of its source that is running."""
+    """A reloadable module and the version of its source that is running.
+
+    What is kept is the running version's bytes and little else (``slots``; no text,
+    lines, digest or table until something needs one; what reloads change lives in a
+    ``History`` made on first use): a program importing a thousand modules must not pay
+    for their sources several times over."""
 
     name: str
     module: types.ModuleType
-    path: Path
-    source: str
-    digest: str
-    table_ref: ModuleTable | bytes
-    """The statement table, or its packed form (``modcache``) until a reload needs it:
-    an import from the cache unpacks nothing, and a module never edited never does."""
+    path: str
+    """The source file, resolved."""
+    data: bytes
+    """The running version's source, as read from its file or build."""
+    table_ref: ModuleTable | bytes | None
+    """The statement table, or where to get it until a reload needs it: None when it
+    is in the cache next to the bytecode (``modcache``, read again then), its packed
+    form when it could not be written there. A module never edited never unpacks it."""
     order: int
-    lines: list[str] = field(default_factory=list)
-    version: int = 1
-    stat: tuple[int, int] | None = None
+    origin: str = ""
+    """The file name the module was imported by (its cache entry's key)."""
+    stat: int | None = None
     candidate: Candidate | None = None
-    missing_reported: bool = False
-    state: str = "unchanged"
-    status: dict[str, str] = field(default_factory=dict)
-    """Per global: what the last reload did to it."""
+    history: History = PRISTINE
+
+    version = _in_history("version")
+    state = _in_history("state")
+    status = _in_history("status")
+    missing_reported = _in_history("missing_reported")
+    pinned = _in_history("pinned")
+    known_digest = _in_history("known_digest")
+
+    @property
+    def source(self) -> str:
+        """The running version's text (decoded on demand)."""
+        return st.decode_source(self.data)
+
+    @property
+    def digest(self) -> str:
+        return self.known_digest or st.source_digest(self.data)
 
     @property
     def table(self) -> ModuleTable:
         ref = self.table_ref
+        if isinstance(ref, ModuleTable):
+            return ref
+        table = None
         if isinstance(ref, bytes):
-            ref = modcache.unpack_table(ref, self.digest)
-            if ref is None:  # damaged: the running source says the same, parse it
-                ref = st.split_module(self.source, str(self.path)).without_nodes()
-            self.table_ref = ref
-        return ref
+            table = modcache.unpack_table(ref, self.digest)
+        elif self.origin:
+            table = modcache.load_table(self.origin, self.digest)
+        if table is None:  # no cache entry (any more): the running source says the same
+            table = st.split_module(self.source, self.path).without_nodes()
+        self.table_ref = table
+        return table
 
     @table.setter
     def table(self, table: ModuleTable) -> None:
         self.table_ref = table
 
-    def info(self) -> dict[str, Any]:
+    def info(self, digest: str | None = None) -> dict[str, Any]:
         state = self.state
         if self.candidate is not None:
             state = "rejected" if self.candidate.reported else "pending"
         return {
             "name": self.name,
-            "file": str(self.path),
+            "file": self.path,
             "version": self.version,
             "state": state,
-            "digest": self.digest,
+            "digest": digest or self.digest,
         }
 
+    def pin(self) -> None:
+        """Tracebacks show the running text (the file on disk is another version)."""
+        text = self.source
+        lines = st.split_lines(text)
+        for key in {self.path, self.origin or self.path}:
+            linecache.cache[key] = (len(text), None, lines, key)
+        self.pinned = True
 
-def _stat(path: Path) -> tuple[int, int] | None:
+    def unpin(self) -> None:
+        if self.pinned:
+            for key in {self.path, self.origin or self.path}:
+                linecache.cache.pop(key, None)
+            self.pinned = False
+
+
+_SIZE_BITS = 40
+
+
+def _stat(path: str | Path) -> int | None:
+    """What ``stat`` says of a file's version: its modification time and size in one
+    int (a tuple would cost three objects per module), or None."""
     try:
-        s = path.stat()
+        s = os.stat(path)
     except OSError:
         return None
-    return (s.st_mtime_ns, s.st_size)
+    return (s.st_mtime_ns << _SIZE_BITS) | (s.st_size & ((1 << _SIZE_BITS) - 1))
 
 
 _RACY_NS = 2_000_000_000
 
 
-def _settled(stat: tuple[int, int] | None) -> tuple[int, int] | None:
+def _settled(stat: int | None) -> int | None:
     """``stat`` if it may stand for the content read with it, else None.
 
     A file modified moments ago can be saved again within the same timestamp tick
     with the same size, and (mtime, size) would not change: such a stat is not
     remembered, so the next check reads and hashes the file (as git's "racily clean"
     entries). Only recently saved files pay for it."""
-    if stat is None or time.time_ns() - stat[0] < _RACY_NS:
+    if stat is None or time.time_ns() - (stat >> _SIZE_BITS) < _RACY_NS:
         return None
     return stat
 
 
 class _Loader(importlib.machinery.SourceFileLoader):
-    """Loads a reloadable module from source, remembering the exact text it ran."""
+    """Loads a reloadable module from source, remembering the exact text it ran.
 
-    def __init__(self, fullname: str, path: str, engine: Engine, resolved: str) -> None:
-        super().__init__(fullname, path)
-        self._engine = engine
-        self._resolved = resolved
+    Each engine has its own subclass holding it (``Engine._loader``): a loader per
+    module carries no more than the import system's own."""
+
+    _engine: Engine
 
     def get_code(self, fullname: str) -> types.CodeType:
         data = self.get_data(self.path)
-        text = st.decode_source(data)
         digest = st.source_digest(data)
-        cached = modcache.load(self.path, digest)  # code and table of exactly these bytes
-        table: ModuleTable | bytes
+        cached = modcache.load(self.path, digest)  # the code of exactly these bytes
+        table: bytes | None = None  # the table stays in the cache entry until needed
         if cached is not None:
-            code, table = cached
+            code = cached
         else:
             self._engine.parses += 1
+            text = st.decode_source(data)
             tree = ast.parse(text, self.path)
             code = compile(tree, self.path, "exec", dont_inherit=True)
-            table = st.table_from_tree(tree, text, digest).without_nodes()
-            modcache.store(self.path, digest, code, table)
-        self._engine._record(fullname, Path(self._resolved), text, table, origin=self.path,
-                             digest=digest)
+            made = st.table_from_tree(tree, text, digest).without_nodes()
+            if not modcache.store(self.path, digest, code, made):
+                table = modcache.pack_table(made)  # no cache here: kept packed
+        resolved = self._engine.reloadable_origin(self.path) or self.path
+        self._engine._record(fullname, resolved, data, table, origin=self.path, digest=digest)
         return code
 
 
@@ -176,7 +255,7 @@ class _Finder:
         resolved = self._engine.reloadable_origin(spec.origin)
         if resolved is None:
             return None
-        spec.loader = _Loader(fullname, spec.origin, self._engine, resolved)
+        spec.loader = self._engine._loader(fullname, spec.origin)
         return spec
 
 
@@ -202,13 +281,14 @@ class Engine:
         self._hcride_str = str(_HCRIDE_ROOT) + os.sep
         self._main_str = str(self.main_file) if self.main_file else ""
         self._order = 0
+        self._loader = type("_Loader", (_Loader,), {"_engine": self})
         self._announced: list[str] = []
         """Modules first imported since the current reload started (told to listeners)."""
         self._modules_seen = 0
         self._checked: dict[str, str] = {}
         self._installed = False
         self._main_digest: str | None = None
-        self._main_stat: tuple[int, int] | None = None
+        self._main_stat: int | None = None
         self._main_reported: str | None = None
         self._problems: list[Rejection] = []
         """Unreadable files found by has_any_module_changed(), for the next reload."""
@@ -277,6 +357,8 @@ class Engine:
         path = os.path.join(real, name)
         if os.path.islink(path):  # a link to a file: judge where it points
             return str(Path(path).resolve()) if self.is_reloadable_file(Path(path)) else None
+        if path == origin:
+            path = origin  # one string for both names of the file
         return None if path == self._main_str else path
 
     def _dir_ok(self, folder: Path) -> bool:
@@ -295,44 +377,38 @@ class Engine:
         self._dir_cache[folder] = ok
         return ok
 
-    def _record(
-        self, name: str, path: Path, text: str, table: ModuleTable | bytes,
-        origin: str | None = None, digest: str | None = None,
-    ) -> None:
-        """A reloadable module was (re-)imported from ``text``. ``origin``: the path
-        it was imported by (its code's file name), when ``path`` is already resolved;
-        ``table`` may be packed (then ``digest`` is the source's)."""
-        if origin is None:
-            origin, path = str(path), path.resolve()
-        if digest is None:
-            assert isinstance(table, ModuleTable)
-            digest = table.digest
+    def _record(self, name: str, path: str, data: bytes, table: bytes | None, origin: str,
+                digest: str) -> None:
+        """A reloadable module was (re-)imported from ``data``. ``path``: its file,
+        resolved; ``origin``: the path it was imported by (its code's file name);
+        ``table``: the packed table when the cache next to the bytecode has none."""
         with self._lock:
             module = sys.modules.get(name)
             if module is None:
                 return
-            lines = st.split_lines(text)
             old = self._tracked.get(name)
             self._changes += 1
-            self._recheck.add(name)
+            if self._feed_tried:  # before the first poll every module is looked at
+                self._recheck.add(name)
             if old is not None:  # importlib.reload(), or a new import after
                 # `del sys.modules[name]`: a fresh start, maybe in a new module object
+                old.unpin()  # what runs now is what the file says
                 old.module = module
-                old.source, old.digest, old.table_ref, old.lines = text, digest, table, lines
+                old.data, old.table_ref, old.origin = data, table, origin
+                old.known_digest = None
                 old.stat, old.candidate = _settled(_stat(path)), None
-                linecache.cache[str(old.path)] = (len(text), None, lines, str(old.path))
                 return
             self._order += 1
-            self._tracked[name] = Tracked(
-                name, module, path, text, digest, table, self._order,
-                lines, stat=_settled(_stat(path)),
+            tracked = self._tracked[name] = Tracked(
+                name, module, path, data, table, self._order, origin,
+                stat=_settled(_stat(path)),
             )
-            self._follow(self._tracked[name])
+            self._follow(tracked)
             if self._reloading:
                 self._first_imports.append(name)
                 self._announced.append(name)
-            linecache.cache[origin] = (len(text), None, lines, origin)
-        self._notify("modules", {"modules": self.module_infos([name])})
+        if self._listeners:
+            self._notify("modules", {"modules": [tracked.info(digest)]})
 
     def adopt_loaded_modules(self) -> None:
         """Track reloadable modules imported without the engine's loader (before it was
@@ -360,11 +436,11 @@ class Engine:
             with self._lock:
                 self._order += 1
                 self._tracked[name] = Tracked(
-                    name, module, path.resolve(), text, st.source_digest(data),
-                    table.without_nodes(), self._order, st.split_lines(text),
-                    stat=_settled(_stat(path)),
+                    name, module, str(path.resolve()), data, table.without_nodes(),
+                    self._order, file, stat=_settled(_stat(file)),
                 )
-                self._recheck.add(name)
+                if self._feed_tried:
+                    self._recheck.add(name)
                 self._changes += 1
                 self._follow(self._tracked[name])
             found.append(name)
@@ -420,7 +496,7 @@ class Engine:
 
     def name_status(self, name: str) -> dict[str, str]:
         tracked = self._tracked.get(name)
-        return dict(tracked.status) if tracked else {}
+        return dict(tracked.status or {}) if tracked else {}
 
     def has_module_changed(self, module: types.ModuleType | str) -> bool:
         """Inside handlers: is ``module`` part of the batch being applied?"""
@@ -442,7 +518,7 @@ class Engine:
         self._notify("pending", {"build": build})
 
     def _set_candidate(
-        self, tracked: Tracked, data: bytes, stat: tuple[int, int] | None, build: int | None
+        self, tracked: Tracked, data: bytes, stat: int | None, build: int | None
     ) -> bool:
         """Note a version read from disk or a build. True if it is newly pending."""
         self._changes += 1
@@ -457,21 +533,24 @@ class Engine:
             for other in self._tracked.values():
                 if other.candidate is not None:
                     other.candidate.reported = False
-        if digest == tracked.digest:
+        if data == tracked.data:
             tracked.candidate = None
+            tracked.unpin()  # the file says what runs again
             return False
         try:
             text = st.decode_source(data)
         except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
             text = f"\0undecodable: {exc}"
-        tracked.candidate = Candidate(text, digest, stat, build)
+        tracked.candidate = Candidate(text, digest, data, stat, build)
+        if not tracked.pinned:
+            tracked.pin()  # tracebacks of the running code show its own lines
         return True
 
     def _follow(self, tracked: Tracked) -> None:
         """Watch a newly tracked module's folder for changes (once a feed exists)."""
-        self._by_file[str(tracked.path)] = tracked.name
+        self._by_file[tracked.path] = tracked.name
         if self._feed is not None:
-            self._feed.watch(str(tracked.path.parent))
+            self._feed.watch(os.path.dirname(tracked.path))
 
     def _maybe_changed(self) -> list[Tracked]:
         """Standalone: the tracked modules whose file may have changed since the last
@@ -483,7 +562,7 @@ class Engine:
                 if self.main_file is not None:
                     self._feed.watch(str(self.main_file.parent))
                 for tracked in self._tracked.values():
-                    self._feed.watch(str(tracked.path.parent))
+                    self._feed.watch(os.path.dirname(tracked.path))
                 self._recheck.update(self._tracked)
         changed = self._feed.drain() if self._feed is not None else None
         if changed is None:
@@ -522,7 +601,8 @@ class Engine:
             if now == seen and now is not None:
                 continue
             try:
-                data = tracked.path.read_bytes()
+                with open(tracked.path, "rb") as handle:
+                    data = handle.read()
             except OSError as exc:
                 if not tracked.missing_reported:
                     tracked.missing_reported = True
@@ -530,10 +610,10 @@ class Engine:
                         tracked.name, "unreadable",
                         f"cannot read {tracked.path}: {exc.strerror or exc}; "
                         "the loaded code keeps running",
-                        file=str(tracked.path),
+                        file=tracked.path,
                     ))
                 continue
-            if tracked.candidate is None and st.source_digest(data) == tracked.digest:
+            if tracked.candidate is None and data == tracked.data:
                 tracked.stat = _settled(now)
                 continue
             self._set_candidate(tracked, data, _settled(now), None)
@@ -677,8 +757,7 @@ class Engine:
         for (tracked, new_table), report in zip(order, reports, strict=False):
             candidate = tracked.candidate
             assert candidate is not None
-            tracked.source, tracked.digest = candidate.text, candidate.digest
-            tracked.lines = candidate.lines
+            tracked.data, tracked.known_digest = candidate.data, candidate.digest
             update = candidate.update
             tracked.table = (
                 update.kept_table() if update is not None and update.table is new_table
@@ -689,8 +768,7 @@ class Engine:
             tracked.version += 1
             tracked.state = "reloaded"
             report.version = tracked.version
-            path = str(tracked.path)
-            linecache.cache[path] = (len(candidate.text), None, candidate.lines, path)
+            tracked.pin()  # the file may be saved again before the next reload
         result.reloaded = [t.name for t, _ in order]
         result.modules = reports
         result.held_back = self._held_back()
@@ -740,15 +818,13 @@ class Engine:
         for tracked in pending:
             candidate = tracked.candidate
             assert candidate is not None
-            path = str(tracked.path)
+            path = tracked.path
             if candidate.text.startswith("\0undecodable: "):
                 rejected.append(Rejection(tracked.name, "syntax", candidate.text[14:], file=path))
                 continue
-            if not candidate.lines:
-                candidate.lines = st.split_lines(candidate.text)
             try:
-                update = update_table(tracked.table, tracked.lines, candidate.text,
-                                      candidate.lines, candidate.digest, path)
+                update = update_table(tracked.table, tracked.source, candidate.text,
+                                      candidate.digest, path)
                 flags = _future_flags(update.table)
                 candidate.update = update
                 # Keyed by id(): codes of an earlier staging (a refused batch) would
@@ -797,7 +873,7 @@ class Engine:
                        closure_work: list[ClosureWork]) -> ModuleReport:
         """Prepare one module of the batch (``commit.ModuleCommit``); the changes the
         running code can see are made later, all at once, by ``undo.apply()``."""
-        filename = str(tracked.path)
+        filename = tracked.path
         old = tracked.table
         candidate = tracked.candidate
         codes = candidate.codes if candidate else {}
@@ -805,10 +881,9 @@ class Engine:
         if update is None or update.table is not new:
             update = Update(new, new.statements, 0, len(old.statements), 0)
         report = ModuleReport(tracked.name, filename, tracked.version + 1)
-        lines = candidate.lines if candidate and candidate.lines else st.split_lines(
-            candidate.text if candidate else tracked.source)
+        text = candidate.text if candidate else tracked.source
         commit = ModuleCommit(tracked.name, tracked.module.__dict__, filename, old, new, undo,
-                              _future_flags(new), codes, report, closure_work, lines)
+                              _future_flags(new), codes, report, closure_work, text)
         status = commit.run(update)
         previous_status = tracked.status
         tracked.status = status

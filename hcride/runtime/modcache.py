@@ -65,9 +65,9 @@ def cache_path(source: str) -> str | None:
     return os.path.join(folder, "__pycache__", f"{stem}.{tag}.hcride")
 
 
-def load(source: str, digest: str) -> tuple[types.CodeType, bytes] | None:
-    """The cached code and packed table (``unpack_table``) of ``source`` if they
-    were made from ``digest``."""
+def load(source: str, digest: str) -> types.CodeType | None:
+    """The cached code of ``source`` if the entry was made from ``digest`` (its table
+    stays on disk: ``load_table``)."""
     path = cache_path(source)
     if path is None:
         return None
@@ -81,7 +81,7 @@ def load(source: str, digest: str) -> tuple[types.CodeType, bytes] | None:
         return None
     if not isinstance(code, types.CodeType):
         return None
-    return code, packed
+    return code
 
 
 def unpack_table(packed: bytes, digest: str) -> ModuleTable | None:
@@ -95,14 +95,15 @@ def unpack_table(packed: bytes, digest: str) -> ModuleTable | None:
     return table
 
 
-def store(source: str, digest: str, code: types.CodeType, table: ModuleTable) -> None:
-    """Write the entry (atomically: a reader sees a whole entry or none)."""
+def store(source: str, digest: str, code: types.CodeType, table: ModuleTable) -> bool:
+    """Write the entry (atomically: a reader sees a whole entry or none). False when
+    it could not be written."""
     if sys.dont_write_bytecode:
-        return
+        return False
     path = cache_path(source)
     if path is None:
-        return
-    packed = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
+        return False
+    packed = pack_table(table)
     payload: Any = (KEY, digest, marshal.dumps(code), packed)
     temp = f"{path}.{os.getpid()}.tmp"
     try:
@@ -113,3 +114,26 @@ def store(source: str, digest: str, code: types.CodeType, table: ModuleTable) ->
     except Exception:  # read-only folder, full disk, unpicklable table: no cache
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        return False
+    return True
+
+
+def load_table(source: str, digest: str) -> ModuleTable | None:
+    """The table of the entry of ``source``, if it was made from ``digest`` (a reload
+    reads it here rather than keeping every module's table in memory)."""
+    path = cache_path(source)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            key, cached_digest, _code, packed = pickle.load(handle)  # noqa: S301 - like a .pyc
+    except Exception:
+        return None
+    if key != KEY or cached_digest != digest or not isinstance(packed, bytes):
+        return None
+    return unpack_table(packed, digest)
+
+
+def pack_table(table: ModuleTable) -> bytes:
+    """``table`` packed (``unpack_table`` reads it)."""
+    return pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
