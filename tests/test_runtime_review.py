@@ -141,9 +141,9 @@ def test_removed_module_docstring_is_gone(start) -> None:
 STAGED = """
 from hcride.runtime.engine import get_engine
 _t = get_engine()._tracked["logic"]
-_fresh = {id(s) for s in _t.candidate.update.fresh}
-_result = [s.text for s in _t.candidate.update.table.statements
-           if id(s) not in _fresh and id(s) in _t.candidate.codes]
+# Each statement the commit runs has its own code: one that binds its names.
+_result = [s.text for s in _t.candidate.plan.work
+           if not set(s.names) <= set(_t.candidate.codes[id(s)].co_names)]
 """
 
 

@@ -303,6 +303,51 @@ def test_the_runtime_keeps_about_the_source_text_per_module(tmp_path: Path) -> N
     )
 
 
+PAUSE_OPCODES = """
+import sys
+from hcride.runtime.engine import get_engine
+
+def _count(frame, event, arg):
+    frame.f_trace_opcodes = True
+    if event == "opcode":
+        _counter[0] += 1
+    return _count
+
+_engine = get_engine()
+assert _engine.has_any_module_changed()  # the save is seen (and staged) here
+_counter = [0]
+sys.settrace(_count)
+_r = _engine.reload()
+sys.settrace(None)
+assert _r.ok and _r.reloaded == [_name], _r.summary()
+_result = _counter[0]
+"""
+
+
+def _long_module(functions: int, variant: int) -> str:
+    body = "".join(
+        f"STATE_{i} = [{i}]\n\n\ndef func_{i}(a):\n    return a + {i}\n\n\n"
+        for i in range(1, functions)
+    )
+    return f"import math\n\n\ndef func_0(a):\n    return a * {variant}\n\n\n{body}"
+
+
+def test_the_pause_of_a_one_function_change_does_not_grow_with_the_module(start) -> None:
+    """Issue 12: the reload's pause costs what changed. Counted in bytecodes the
+    program runs inside perform_code_reload() (staging is done when the save is seen),
+    for one function changed in a module of 200 and of 4,000 definitions: the same
+    work, where every step that walked the module's statements made it 20 times more."""
+    small, big = _long_module(100, 1), _long_module(2000, 1)
+    prog = start({"small.py": small, "big.py": big}, "import small, big")
+    counts = {}
+    for name, text in (("small", small), ("big", big)):
+        for variant in (2, 3):  # the second reload is the one counted
+            prog.write(f"{name}.py", text.replace("a * 1", f"a * {variant}"))
+            counts[name] = prog.exec(f"_name = {name!r}\n" + PAUSE_OPCODES)
+        assert prog.eval(f"{name}.func_0(2)") == 6
+    assert counts["big"] <= counts["small"] * 1.1 + 50, counts
+
+
 def _reference_order(names: list[str], deps: dict[str, set[str]]) -> list[str]:
     """The former quadratic-to-cubic loop, kept as the specification."""
     done: list[str] = []

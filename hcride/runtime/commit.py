@@ -50,6 +50,7 @@ from hcride.runtime.patching import (
     patch_code,
     shift_functions,
 )
+from hcride.runtime.plan import CommitPlan
 from hcride.runtime.report import ModuleReport
 
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith) + (
@@ -87,50 +88,36 @@ class ModuleCommit:
         """The new version's source."""
         self.overlay: dict[str, Any] = {}
         """Names this commit will rebind, with their new values (see ``_run``)."""
+        self.old_definitions: frozenset[str] = frozenset()
+        """Names the running version's ``def``/``class`` statements bind (``run``)."""
 
     # ------------------------------------------------------------------ module
 
-    def run(self, update: Update) -> dict[str, str]:
-        """Commit the module; returns what happened to each global (its status)."""
-        ns, old, new, report = self.ns, self.old, self.new, self.report
-        status: dict[str, str] = {}
-        fresh_ids = {id(s): k for k, s in st.keyed(update.fresh).items()}
-        old_region = st.keyed(old.statements[update.first : update.stop])
+    def run(self, update: Update, plan: CommitPlan) -> dict[str, str]:
+        """Commit the module; returns what happened to each global (its status).
+
+        ``plan`` holds what the two tables say (worked out before the pause): this costs
+        what changed, not the size of the module."""
+        ns, report = self.ns, self.report
         # Statements outside the changed lines are the running version's own: only
         # imports and Final constants run again; moved definitions get their line
         # numbers corrected. An unchanged assignment never runs, so a global the
         # program deleted stays deleted.
-        work = [
-            *update.fresh,
-            *(s for s in new.of_kind(st.IMPORT) if id(s) not in fresh_ids),
-            *(s for s in new.of_kind(st.FINAL) if id(s) not in fresh_ids),
-        ]
-        work.sort(key=lambda s: s.lineno)
-        for s in new.of_kind(st.ASSIGN):
-            if id(s) not in fresh_ids:
-                kept = [n for n in s.names if n in ns]
-                report.preserved.extend(kept)
-                status.update((n, "preserved") for n in kept)
+        status = plan.status  # the plan is used once: its lists are the report's
+        report.preserved = plan.preserved
         # A definition followed by another of the same name (``@overload`` stubs,
         # ``@f.register def _``) is not what the name holds: only the last one is.
-        last_def = {s.names[0]: s for s in new.statements if s.kind in (st.DEF, st.CLASS)}
+        last_def = plan.last_def
         if update.delta:
             for stmt in update.moved:
                 name = stmt.names[0] if stmt.names else ""
                 if last_def.get(name) is stmt and name in ns:
                     self.shift(ns[name], stmt, update.delta)
-        bound_after = _bound_after(new.statements)
-        old_bound: set[str] | None = None
-        replaced = old.statements[update.first : update.stop]
+        old_bound = plan.old_bound
+        self.old_definitions = plan.old_definitions
         old_blocks: list[tuple[ast.stmt, list[str]]] | None = None
-        for stmt in work:
-            key = fresh_ids.get(id(stmt))
-            if key is None:
-                before: Statement | None = stmt  # unchanged
-            else:
-                before = old_region.get(key)
-                if before is None and len(key) == len(stmt.key):  # moved from elsewhere
-                    before = old.by_key().get(key)
+        for stmt in plan.work:
+            before = plan.before.get(id(stmt), stmt)  # not changed: itself
             same = before is not None and before.text == stmt.text
             kind = stmt.kind
             if kind in (st.DEF, st.CLASS):
@@ -142,15 +129,13 @@ class ModuleCommit:
                 # A name the module binds again further down (its own ``def setup``
                 # after ``from turtle import *``, ``y = wrap(y)`` after ``from x import
                 # y``) keeps that binding, as in a fresh run.
-                shadowed = bound_after.get(id(stmt), frozenset())
+                shadowed = plan.shadowed.get(id(stmt), frozenset())
                 for name, value in scratch.items():
                     if name not in shadowed and self.overlay.get(name, MISSING) is not value and (
                         ns.get(name, MISSING) is not value
                     ):
                         self.bind(name, value)
             elif kind == st.ASSIGN:
-                if old_bound is None:
-                    old_bound = st.bound_names(old.statements)
                 fresh = [n for n in stmt.names if n not in old_bound]
                 if fresh:
                     values = self.run_statement(stmt)
@@ -175,24 +160,17 @@ class ModuleCommit:
                 self.bind("__doc__", value)
             elif kind == st.OTHER and not same:
                 if old_blocks is None:
-                    old_blocks = _parse_blocks([s for s in replaced if s.kind == st.OTHER])
+                    old_blocks = _parse_blocks([s for s in plan.replaced if s.kind == st.OTHER])
                 self._block(stmt, old_blocks)
-        if any(s.kind == st.DOC for s in replaced) and not (
-            new.statements and new.statements[0].kind == st.DOC
-        ):
-            self.undo.later_item(ns, "__doc__", None)  # the docstring was removed
-        maybe_gone = [s for s in replaced if s.kind in (st.DEF, st.CLASS)]
-        still_bound = st.bound_names(new.statements) if maybe_gone else set()
-        gone: set[str] = set()
-        for stmt in maybe_gone:
-            name = stmt.names[0]
-            if name not in still_bound and name in ns:
-                self.undo.later_del_item(ns, name)
-                report.removed.append(name)
-                gone.add(name)
+        if plan.docstring_removed:
+            self.undo.later_item(ns, "__doc__", None)
+        gone = [name for name in dict.fromkeys(plan.gone) if name in ns]
+        for name in gone:
+            self.undo.later_del_item(ns, name)
+            report.removed.append(name)
         if gone:
             saved = handlers.snapshot()
-            handlers.forget(self.name, gone)
+            handlers.forget(self.name, set(gone))
             self.undo.on_undo(lambda: handlers.restore(saved))
         return status
 
@@ -209,7 +187,7 @@ class ModuleCommit:
             assert before is not None
             self.shift(live, stmt, stmt.lineno - before.lineno)
             return
-        if live is MISSING or (before is None and name not in self._old_definitions()):
+        if live is MISSING or (before is None and name not in self.old_definitions):
             # New, or shadowing what the name held so far (a ``from turtle import *``
             # name, an assigned value): the old object is not the module's to patch.
             self.bind(name, self.run_statement(stmt)[name])
@@ -238,10 +216,6 @@ class ModuleCommit:
         else:
             self.bind(name, self.run_statement(stmt)[name])
             self.report.patched.append(name)
-
-    def _old_definitions(self) -> set[str]:
-        """The names the running version's top-level ``def``/``class`` statements bind."""
-        return {n for s in self.old.statements if s.kind in (st.DEF, st.CLASS) for n in s.names}
 
     def _patch_lambda(self, stmt: Statement, name: str) -> bool:
         """``key = lambda s: s.lower()`` changed: the global keeps its object, which
@@ -359,11 +333,9 @@ class ModuleCommit:
         return self._run(self.code_of(stmt), stmt.names)
 
     def run_bare_def(self, node: ast.stmt, name: str) -> Any:
-        """The function a ``def`` makes, without calling its decorators."""
-        bare = copy.copy(node)
-        bare.decorator_list = []  # type: ignore[attr-defined]
-        code = compile(ast.Module([bare], []), self.filename, "exec", flags=self.flags,
-                       dont_inherit=True)
+        """The function a ``def`` makes, without calling its decorators (compiled when
+        the version was staged: ``codes`` by ``id`` of the node)."""
+        code = self.codes.get(id(node)) or compile_bare_def(node, self.filename, self.flags)
         return self._run(code, (name,))[name]
 
     def bind(self, name: str, value: Any) -> None:
@@ -552,18 +524,6 @@ def _names_used(code: types.CodeType) -> set[str]:
     return names
 
 
-def _bound_after(statements: tuple[Statement, ...]) -> dict[int, frozenset[str]]:
-    """For each import statement (by ``id``), the names statements after it bind."""
-    out: dict[int, frozenset[str]] = {}
-    later: set[str] = set()
-    for s in reversed(statements):
-        if s.kind == st.IMPORT:
-            out[id(s)] = frozenset(later)
-        if s.kind in (st.DEF, st.CLASS, st.ASSIGN, st.FINAL, st.IMPORT):
-            later.update(s.names)
-    return out
-
-
 def _first_line(node: ast.stmt) -> int:
     return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
 
@@ -604,6 +564,13 @@ def _parse_blocks(statements: list[Statement]) -> list[tuple[ast.stmt, list[str]
         lines = st.split_lines(text)
         out.extend((n, lines) for n in tree.body if isinstance(n, _BLOCKS))
     return out
+
+
+def compile_bare_def(node: ast.stmt, filename: str, flags: int = 0) -> types.CodeType:
+    """A ``def`` compiled without its decorators (run, it makes the bare function)."""
+    bare = copy.copy(node)
+    bare.decorator_list = []  # type: ignore[attr-defined]
+    return compile(ast.Module([bare], []), filename, "exec", flags=flags, dont_inherit=True)
 
 
 def compile_statement(stmt: Statement, filename: str, flags: int = 0) -> types.CodeType:

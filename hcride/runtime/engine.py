@@ -9,7 +9,6 @@ that an exception rolls the whole batch back -> after handlers -> report.
 """
 
 from __future__ import annotations
-import __future__
 
 import ast
 import heapq
@@ -31,10 +30,11 @@ from hcride.analysis.diff import type_changes
 from hcride.analysis.incremental import Update, update_table
 from hcride.analysis.statements import ModuleTable
 from hcride.runtime import changes, handlers, modcache
-from hcride.runtime.commit import ClosureWork, ModuleCommit
+from hcride.runtime.commit import ClosureWork, ModuleCommit, compile_bare_def
 from hcride.runtime.commit import compile_statement as _compile
 from hcride.runtime.finder import closures_of
 from hcride.runtime.patching import UndoLog, patch_closure
+from hcride.runtime.plan import CommitPlan, forget_deleted, plan_commit
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
 
 Listener = Callable[[str, dict], None]
@@ -57,6 +57,12 @@ class Candidate:
     """Compiled statements of the staged version, by ``id`` of the statement."""
     update: Update | None = None
     """How the staged version's table was derived from the running one."""
+    plan: CommitPlan | None = None
+    """What committing it will do (worked out from the tables when it was staged)."""
+    problems: list[Rejection] = field(default_factory=list)
+    """Why it cannot apply (syntax error, class shape changes), found when staged."""
+    staged_on: bytes | None = None
+    """The running version (its bytes) it was staged against."""
 
 
 @dataclass(slots=True, eq=False)
@@ -108,10 +114,12 @@ class Tracked:
     """The source file, resolved."""
     data: bytes
     """The running version's source, as read from its file or build."""
-    table_ref: ModuleTable | bytes | None
+    table_ref: ModuleTable | Update | bytes | None
     """The statement table, or where to get it until a reload needs it: None when it
     is in the cache next to the bytecode (``modcache``, read again then), its packed
-    form when it could not be written there. A module never edited never unpacks it."""
+    form when it could not be written there (a module never edited never unpacks it);
+    after a reload, the ``Update`` that made it (its syntax trees are dropped when the
+    table is next needed, not in the reload's pause)."""
     order: int
     origin: str = ""
     """The file name the module was imported by (its cache entry's key)."""
@@ -140,6 +148,9 @@ class Tracked:
         ref = self.table_ref
         if isinstance(ref, ModuleTable):
             return ref
+        if isinstance(ref, Update):
+            self.table_ref = ref.kept_table()
+            return self.table_ref
         table = None
         if isinstance(ref, bytes):
             table = modcache.unpack_table(ref, self.digest)
@@ -174,11 +185,16 @@ class Tracked:
             linecache.cache[key] = (len(text), None, lines, key)
         self.pinned = True
 
-    def unpin(self) -> None:
+    def unpin(self) -> list[object]:
+        """Tracebacks read the file again; returns the entries taken out of
+        ``linecache`` (freeing a long module's lines takes a while: the caller may
+        keep them until a better moment than a reload's pause)."""
+        removed: list[object] = []
         if self.pinned:
             for key in {self.path, self.origin or self.path}:
-                linecache.cache.pop(key, None)
+                removed.append(linecache.cache.pop(key, None))
             self.pinned = False
+        return removed
 
 
 _SIZE_BITS = 40
@@ -307,6 +323,8 @@ class Engine:
         self._changes = 0
         """Bumped whenever what is pending may have changed."""
         self._answered = (-1, False)
+        self._retired: list[object] = []
+        """What a reload took out of use, freed outside its pause (``_free_retired``)."""
         if self.main_file is not None:
             self._main_stat = _settled(_stat(self.main_file))
             try:
@@ -506,6 +524,7 @@ class Engine:
     def submit_build(self, build: int, modules: list[dict[str, Any]]) -> None:
         """A controller's build: read each snapshot now (once), apply at the next reload."""
         with self._lock:
+            self._retired.clear()
             for entry in modules:
                 tracked = self._tracked.get(str(entry.get("name")))
                 if tracked is None:
@@ -544,6 +563,7 @@ class Engine:
         tracked.candidate = Candidate(text, digest, data, stat, build)
         if not tracked.pinned:
             tracked.pin()  # tracebacks of the running code show its own lines
+        self._prepare(tracked)  # now, not in the reload's pause
         return True
 
     def _follow(self, tracked: Tracked) -> None:
@@ -644,6 +664,7 @@ class Engine:
     def has_any_module_changed(self) -> bool:
         """Is a new version of any reloadable module ready (and not yet refused)?"""
         with self._lock:
+            self._retired.clear()
             if not self.controlled:
                 self.adopt_loaded_modules()
                 self._problems.extend(self._scan())
@@ -670,6 +691,8 @@ class Engine:
                     self._changes += 1  # candidates were applied, refused or rolled back
         if result.reloaded or result.rejected or result.error or result.restart_needed:
             self.reloads += 1 if result.reloaded and result.ok else 0
+            if not self._listeners:
+                return result
             self._notify("result", result.to_dict())
             touched = ["__main__", *self._announced, *result.reloaded]
             touched += [r.module for r in result.rejected]
@@ -683,6 +706,7 @@ class Engine:
     def _reload(self) -> ReloadResult:
         started = time.perf_counter()
         result = ReloadResult()
+        self._retired.clear()  # a program that never polls frees them here
         if not self.controlled:
             self.adopt_loaded_modules()
             result.rejected.extend(self._problems + self._scan())
@@ -754,21 +778,23 @@ class Engine:
                 raise
             return result
 
-        for (tracked, new_table), report in zip(order, reports, strict=False):
+        # What the batch replaced (the candidates with their plans, the old tables and
+        # statuses in the undo log) is freed after the pause, not during it.
+        self._retired.append(undo)
+        for (tracked, _table), report in zip(order, reports, strict=False):
             candidate = tracked.candidate
             assert candidate is not None
+            self._retired.append((candidate, tracked.table_ref))
             tracked.data, tracked.known_digest = candidate.data, candidate.digest
-            update = candidate.update
-            tracked.table = (
-                update.kept_table() if update is not None and update.table is new_table
-                else new_table.without_nodes()
-            )
+            tracked.table_ref = candidate.update
             tracked.stat = candidate.stat  # None: hash the file at the next check
             tracked.candidate = None
             tracked.version += 1
             tracked.state = "reloaded"
             report.version = tracked.version
-            tracked.pin()  # the file may be saved again before the next reload
+            # The file says what runs (a newer save pins it again); the old lines are
+            # freed after the pause.
+            self._retired.extend(tracked.unpin())
         result.reloaded = [t.name for t, _ in order]
         result.modules = reports
         result.held_back = self._held_back()
@@ -779,8 +805,9 @@ class Engine:
 
     def _held_back(self) -> list[str]:
         """Modules whose newest version was refused: they run their old version."""
-        return [t.name for t in sorted(self._tracked.values(), key=lambda t: t.order)
+        held = [t for t in self._tracked.values()
                 if t.candidate is not None and t.candidate.reported]
+        return [t.name for t in sorted(held, key=lambda t: t.order)]
 
     def _forget_first_imports(self) -> None:
         """Rollback: a module the batch imported first is not imported any more, so
@@ -811,48 +838,70 @@ class Engine:
     def _stage(
         self, pending: list[Tracked]
     ) -> tuple[list[tuple[Tracked, ModuleTable]], list[Rejection]]:
-        """Parse (only what changed), compile and type-check every pending version;
-        touch nothing live."""
+        """Every pending version staged (``_prepare``: usually done when it arrived)."""
         staged: list[tuple[Tracked, ModuleTable]] = []
         rejected: list[Rejection] = []
         for tracked in pending:
+            rejected.extend(self._prepare(tracked))
             candidate = tracked.candidate
             assert candidate is not None
-            path = tracked.path
-            if candidate.text.startswith("\0undecodable: "):
-                rejected.append(Rejection(tracked.name, "syntax", candidate.text[14:], file=path))
-                continue
-            try:
-                update = update_table(tracked.table, tracked.source, candidate.text,
-                                      candidate.digest, path)
-                flags = _future_flags(update.table)
-                candidate.update = update
-                # Keyed by id(): codes of an earlier staging (a refused batch) would
-                # be found under the ids of this staging's statements.
-                candidate.codes = {}
-                for stmt in update.fresh:
-                    candidate.codes[id(stmt)] = _compile(stmt, path, flags)
-            except SyntaxError as exc:
-                rejected.append(Rejection(
-                    tracked.name, "syntax", f"SyntaxError: {exc.msg}", file=path,
-                    line=exc.lineno or 0, col=exc.offset or 0,
-                ))
-                continue
-            except (ValueError, RecursionError, MemoryError) as exc:
-                rejected.append(Rejection(tracked.name, "syntax", f"{type(exc).__name__}: {exc}",
-                                          file=path))
-                continue
-            new_table = update.table
-            old_table = tracked.table
-            for change in type_changes(tracked.name, old_table, new_table):
-                rejected.append(Rejection(
-                    tracked.name, "type_change",
-                    f"class {change.cls}: " + "; ".join(change.differences),
-                    file=path, line=change.lineno, cls=change.cls,
-                    differences=list(change.differences),
-                ))
-            staged.append((tracked, new_table))
+            if candidate.update is not None:
+                staged.append((tracked, candidate.update.table))
         return staged, rejected
+
+    def _prepare(self, tracked: Tracked) -> list[Rejection]:
+        """Stage a module's new version against its running one: parse (only what
+        changed), compile, check class shapes and plan the commit; touch nothing live.
+        Done once per candidate (again only if the running version changed meanwhile),
+        when it arrives, so the reload's pause does not include it. Returns why it
+        cannot apply (nothing: it can)."""
+        candidate = tracked.candidate
+        assert candidate is not None
+        if candidate.staged_on is tracked.data:
+            return candidate.problems
+        candidate.staged_on = tracked.data
+        candidate.update = candidate.plan = None
+        candidate.codes = {}
+        problems: list[Rejection] = []
+        candidate.problems = problems
+        path = tracked.path
+        if candidate.text.startswith("\0undecodable: "):
+            problems.append(Rejection(tracked.name, "syntax", candidate.text[14:], file=path))
+            return problems
+        old_table = tracked.table
+        try:
+            update = update_table(old_table, tracked.source, candidate.text,
+                                  candidate.digest, path)
+            namespace = tracked.module.__dict__
+            plan = plan_commit(old_table, update.table, update, namespace.get("__package__"))
+            forget_deleted(plan, namespace)
+            # Keyed by id(): the update and plan are kept with them, so the ids stay
+            # their own. Everything the commit runs is compiled now, not in the pause:
+            # the changed statements, the imports and constants that run again, and
+            # each changed def without its decorators.
+            codes = {id(stmt): _compile(stmt, path, plan.flags) for stmt in plan.work}
+            for stmt in update.fresh:
+                if stmt.kind == st.DEF and stmt.node is not None:
+                    codes[id(stmt.node)] = compile_bare_def(stmt.node, path, plan.flags)
+        except SyntaxError as exc:
+            problems.append(Rejection(
+                tracked.name, "syntax", f"SyntaxError: {exc.msg}", file=path,
+                line=exc.lineno or 0, col=exc.offset or 0,
+            ))
+            return problems
+        except (ValueError, RecursionError, MemoryError) as exc:
+            problems.append(Rejection(tracked.name, "syntax", f"{type(exc).__name__}: {exc}",
+                                      file=path))
+            return problems
+        for change in type_changes(tracked.name, old_table, update.table):
+            problems.append(Rejection(
+                tracked.name, "type_change",
+                f"class {change.cls}: " + "; ".join(change.differences),
+                file=path, line=change.lineno, cls=change.cls,
+                differences=list(change.differences),
+            ))
+        candidate.update, candidate.plan, candidate.codes = update, plan, codes
+        return problems
 
     def _dependency_order(
         self, staged: list[tuple[Tracked, ModuleTable]]
@@ -860,9 +909,9 @@ class Engine:
         """A module before the modules that import it; otherwise load order."""
         by_name = {t.name: (t, table) for t, table in staged}
         deps: dict[str, set[str]] = {}
-        for tracked, table in staged:
-            package = tracked.module.__dict__.get("__package__")
-            wanted = table.imported_modules(package)
+        for tracked, _table in staged:
+            assert tracked.candidate is not None and tracked.candidate.plan is not None
+            wanted = tracked.candidate.plan.imports
             deps[tracked.name] = {n for n in wanted if n in by_name and n != tracked.name}
         names = sorted(by_name, key=lambda n: by_name[n][0].order)
         return [by_name[n] for n in order_by_dependencies(names, deps)]
@@ -876,15 +925,13 @@ class Engine:
         filename = tracked.path
         old = tracked.table
         candidate = tracked.candidate
-        codes = candidate.codes if candidate else {}
-        update = candidate.update if candidate else None
-        if update is None or update.table is not new:
-            update = Update(new, new.statements, 0, len(old.statements), 0)
+        assert candidate is not None and candidate.update is not None
+        assert candidate.plan is not None and candidate.update.table is new
         report = ModuleReport(tracked.name, filename, tracked.version + 1)
-        text = candidate.text if candidate else tracked.source
         commit = ModuleCommit(tracked.name, tracked.module.__dict__, filename, old, new, undo,
-                              _future_flags(new), codes, report, closure_work, text)
-        status = commit.run(update)
+                              candidate.plan.flags, candidate.codes, report, closure_work,
+                              candidate.text)
+        status = commit.run(candidate.update, candidate.plan)
         previous_status = tracked.status
         tracked.status = status
         undo.on_undo(lambda: setattr(tracked, "status", previous_status))
@@ -911,18 +958,6 @@ class Engine:
                     f"({', '.join(func.__code__.co_freevars)}) -> "
                     f"({', '.join(item.new.co_freevars)}); it keeps its old code"
                 )
-
-
-def _future_flags(table: ModuleTable) -> int:
-    """Compiler flags of the module's ``from __future__`` imports: a statement compiled
-    on its own must mean what it means in its module (``annotations`` above all)."""
-    flags = 0
-    for stmt in table.statements:
-        if stmt.kind == st.IMPORT and stmt.text.lstrip().startswith("from __future__"):
-            for name in stmt.names:
-                feature = getattr(__future__, name, None)
-                flags |= getattr(feature, "compiler_flag", 0)
-    return flags
 
 
 _engine: Engine | None = None
