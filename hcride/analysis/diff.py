@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from hcride.analysis.shapes import diff_shapes
-from hcride.analysis.statements import ModuleTable, Statement, split_lines
+from hcride.analysis.statements import CLASS, DEF, ModuleTable, Statement, split_lines
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,8 @@ def decorators(stmt: Statement) -> tuple[str, ...] | None:
     node = stmt.node
     if node is None:
         text = stmt.text
+        if stmt.kind in (DEF, CLASS) and not text.lstrip().startswith("@"):
+            return ()  # a definition's text starts at its first decorator
         if text[:1] in (" ", "\t"):  # a class member: parse it inside a block
             text = "if 1:\n" + text
         try:

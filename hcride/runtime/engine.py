@@ -881,8 +881,12 @@ class Engine:
             # each changed def without its decorators.
             codes = {id(stmt): _compile(stmt, path, plan.flags) for stmt in plan.work}
             for stmt in update.fresh:
-                if stmt.kind == st.DEF and stmt.node is not None:
-                    codes[id(stmt.node)] = compile_bare_def(stmt.node, path, plan.flags)
+                node = stmt.node
+                if stmt.kind == st.DEF and node is not None:
+                    codes[id(node)] = (  # undecorated: the bare def is the def
+                        compile_bare_def(node, path, plan.flags)
+                        if node.decorator_list else codes[id(stmt)]  # type: ignore[attr-defined]
+                    )
         except SyntaxError as exc:
             problems.append(Rejection(
                 tracked.name, "syntax", f"SyntaxError: {exc.msg}", file=path,
