@@ -3,16 +3,23 @@
 ``USAGE`` is the block the README shows under "The command line" (a test keeps the two
 equal). Arguments are checked before Qt is imported, and so is the display: Qt aborts
 the process when it cannot open a window, so that case is said in one line first.
+
+``hcride run SCRIPT`` is the program's own start-up: in its plain form it is read
+without ``argparse`` and ``pathlib`` (``quick_run``), whose imports would cost more
+than the rest of hcride's start.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from pathlib import Path
 
 from hcride import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
 
 USAGE = """\
 hcride [PROJECT | FILE]                 open the IDE (no argument: the last project)
@@ -36,6 +43,9 @@ Live-edit running Python programs (Nim-style hot code reloading).
 
 
 def build_run_parser() -> argparse.ArgumentParser:
+    import argparse
+    from pathlib import Path
+
     run = argparse.ArgumentParser(
         prog="hcride run",
         description="Run SCRIPT as __main__; the project's modules are hot-reloaded at "
@@ -65,6 +75,9 @@ def build_run_parser() -> argparse.ArgumentParser:
 
 
 def build_ide_parser() -> argparse.ArgumentParser:
+    import argparse
+    from pathlib import Path
+
     ide = argparse.ArgumentParser(prog="hcride", usage=USAGE, add_help=False)
     ide.add_argument("target", nargs="?", type=Path)
     ide.add_argument("--sample", nargs="?", const="", default=None)
@@ -88,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hcride {__version__} (Python {sys.version.split()[0]})")
         return 0
     if argv[:1] == ["run"]:
+        quick = quick_run(argv[1:])
+        if quick is not None:
+            return launch_here(*quick)
         return run_command(build_run_parser().parse_args(argv[1:]))
     if argv[:1] == ["ide"]:
         argv = argv[1:]
@@ -139,6 +155,45 @@ def open_ide(target: Path | None) -> int:
     return ide_main(project, file)
 
 
+_QUICK_OPTIONS = ("--project", "--events", "--mode")
+_MODES = ("detect", "manual", "auto")
+
+
+def quick_run(argv: list[str]) -> tuple[str, str, list[str], str, str | None] | None:
+    """``hcride run ARGV`` without a controller, read without ``argparse``:
+    ``(script, project, args, mode, events)`` as ``build_run_parser()`` and
+    ``resolve_script()`` would give them, when ARGV has the plain form: options spelled
+    in full (``--project``, ``--events``, ``--mode``; ``--opt VALUE`` or
+    ``--opt=VALUE``), then an existing SCRIPT (or a FOLDER with a ``main.py``), then the
+    program's ARGS without ``--``. None for anything else (help, abbreviations,
+    ``--watch``, mistakes...): argparse reads that, with its own messages."""
+    options: dict[str, str | None] = {"--project": None, "--events": None, "--mode": "detect"}
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        name, equals, value = argv[i].partition("=")
+        if name not in _QUICK_OPTIONS:
+            return None
+        if not equals:
+            if i + 1 == len(argv) or (argv[i + 1].startswith("-") and argv[i + 1] != "-"):
+                return None
+            i += 1
+            value = argv[i]
+        options[name] = value
+        i += 1
+    if i == len(argv) or options["--mode"] not in _MODES or "--" in argv[i + 1:]:
+        return None
+    script, project = argv[i], options["--project"]
+    if project is not None and (not project or not os.path.isdir(project)):
+        return None
+    if script and os.path.isdir(script):
+        script = os.path.join(script, "main.py")
+    if not script or not os.path.isfile(script):
+        return None
+    script = os.path.realpath(script)
+    project = os.path.realpath(project or os.path.dirname(script))
+    return script, project, argv[i + 1:], str(options["--mode"]), options["--events"]
+
+
 def resolve_script(args: argparse.Namespace) -> tuple[Path, Path] | str:
     """``(script, project)`` for ``hcride run``, or what is wrong in words."""
     if args.script is None:
@@ -171,17 +226,21 @@ def run_command(args: argparse.Namespace) -> int:
         from hcride.controller.cli_run import run_watched
 
         return run_watched(args, script=script, project=project)
-    # No controller: become the program, so that stdin/stdout/stderr, the exit code
-    # and signals are the program's own. The runtime finds changes by content hash.
-    # In this very process (no second interpreter to start): the launcher runs the
-    # script as __main__, as ``python -m hcride.runtime`` would.
-    launcher = ["--project", str(project)]
-    if args.events:
-        launcher += ["--events", args.events]
-    launcher += ["--mode", args.mode, "--", str(script), *args.args]
-    root = str(Path(__file__).resolve().parent.parent)
+    rest = list(args.args)
+    if rest[:1] == ["--"]:  # as ``python -m hcride.runtime ... -- SCRIPT ARGS`` drops it
+        rest.pop(0)
+    return launch_here(str(script), str(project), rest, args.mode, args.events)
+
+
+def launch_here(script: str, project: str, args: list[str], mode: str,
+                events: str | None) -> int:
+    """Become the program, so that stdin/stdout/stderr, the exit code and signals are
+    its own (no controller; the runtime finds changes by content hash): in this very
+    process, the launcher runs ``script`` as ``__main__``, as ``python -m
+    hcride.runtime`` would. Its children find hcride on ``PYTHONPATH``."""
+    root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     paths = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, paths) if p)
-    from hcride.runtime.launcher import main as launch
+    from hcride.runtime.launcher import launch
 
-    return launch(launcher)
+    return launch(script, args, project=project, mode=mode, events=events)

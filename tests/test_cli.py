@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, TIMEOUT, dedent, write_project
 
 from hcride import __version__
-from hcride.cli import USAGE
+from hcride.cli import USAGE, build_run_parser, quick_run, resolve_script
 
 
 def hcride(*args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -52,6 +52,42 @@ def test_run_without_a_script_says_what_to_give(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "which program?" in proc.stderr and "SCRIPT|FOLDER" in proc.stderr
     assert "args" not in proc.stderr
+
+
+QUICK = [  # read without argparse
+    ["main.py"], ["main.py", "a", "-x", "--flag", "--mode", "auto"], ["app"], ["app/"],
+    ["--mode", "manual", "main.py"], ["--mode=auto", "main.py", "x"],
+    ["--events", "-", "main.py"], ["--events=-", "main.py"], ["--events", "ev.jsonl", "main.py"],
+    ["--events=", "main.py"], ["--project", ".", "main.py"], ["--project=app", "app/main.py"],
+    ["--project", "app", "--project", ".", "--mode", "auto", "--mode", "detect", "main.py"],
+    ["./main.py", "main.py"],
+]
+NOT_QUICK = [  # argparse reads these, with its messages
+    [], ["--help"], ["-h", "main.py"], ["--proj", ".", "main.py"], ["--watch", "main.py"],
+    ["--python", sys.executable, "main.py"], ["--mode", "fast", "main.py"], ["--mode"],
+    ["--mode", "main.py"], ["--events", "--mode", "auto", "main.py"], ["--", "main.py"],
+    ["main.py", "--", "x"], ["main.py", "x", "--"], ["nope.py"], ["empty"], [""],
+    ["--project", "", "main.py"], ["--project", "nowhere", "main.py"], ["-", "main.py"],
+    ["--events", "-a b", "main.py"],
+]
+
+
+def test_quick_run_reads_what_argparse_reads(tmp_path: Path, monkeypatch) -> None:
+    """``hcride run``'s plain forms are read without argparse, to the same values."""
+    write_project(tmp_path, {"main.py": "", "app/main.py": ""})
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for argv in QUICK:
+        quick = quick_run(argv)
+        assert quick is not None, argv
+        args = build_run_parser().parse_args(argv)
+        resolved = resolve_script(args)
+        assert not isinstance(resolved, str), (argv, resolved)
+        assert not args.watch and args.python is None
+        expected = (str(resolved[0]), str(resolved[1]), args.args, args.mode, args.events)
+        assert quick == expected, argv
+    for argv in NOT_QUICK:
+        assert quick_run(argv) is None, argv
 
 
 def test_run_a_folder_runs_its_main(tmp_path: Path) -> None:

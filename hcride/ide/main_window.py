@@ -226,6 +226,7 @@ class MainWindow(QMainWindow):
         self.console_pane = ConsolePane(self.console_model, self)
         self.console_pane.submitted.connect(self._send_stdin)
         self.console_pane.evaluate.connect(self.evaluate_in_program)
+        self.console_pane.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.variables_pane.run_initializer.connect(self.run_new_initializer)
         self.console_pane.view.activated.connect(self._on_console_activated)
         self.console_pane.view.doubleClicked.connect(self._on_console_activated)
@@ -800,6 +801,13 @@ class MainWindow(QMainWindow):
         if self.driver.running:
             self.console_model.echo_input(text)
             self.driver.send_stdin(text)
+        else:  # it ended meanwhile: say so, with the line, rather than drop it
+            self._not_sent(text.rstrip("\n"))
+
+    def _not_sent(self, line: str) -> None:
+        self.console_model.append_line(
+            "system", f"hcride: not sent, the program is not running: {line}"
+        )
 
     def _inspect(self, what: str, callback: Any, **kw: Any) -> None:
         self.driver.inspect(what, callback, **kw)
@@ -1128,6 +1136,9 @@ class MainWindow(QMainWindow):
         self.actionRestart.setEnabled(has_project)
         self.actionReload.setEnabled(running)
         s = self.state
+        unsent = self.console_pane.set_running(s.running)
+        if unsent:
+            self._not_sent(unsent)
         if s.running:
             self.status_run.setText(f"● running (pid {s.pid})")
         elif s.returncode is not None or s.exit_signal or s.stopped:
@@ -1163,6 +1174,7 @@ class MainWindow(QMainWindow):
         self.tree_model.set_theme(self.theme)
         self.log_model.set_theme(self.theme)
         self.console_model.set_theme(self.theme)
+        self.console_pane.restyle()
         self.variables_model.theme = self.theme
         self.actionDark.setChecked(self.theme.dark)
         self.settings.setValue("theme", self.theme.name)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
     QKeyEvent,
     QKeySequence,
+    QMouseEvent,
     QPainter,
     QPalette,
 )
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -40,6 +42,12 @@ from hcride.ide.models.variables import VariablesModel, VarNode
 
 SCROLL_MS = 30
 """While following the console's end: one scroll per this many ms, not one per flush."""
+EDIT_MARGINS = (2, 1)
+"""The horizontal and vertical margins a frameless ``QLineEdit`` keeps around its text
+(``QLineEditPrivate``'s constants)."""
+MIN_INPUT_PX = 80
+"""Narrower than this after a long prompt, the inline input goes to the next line."""
+NOT_RUNNING = "The program is not running: what you type here goes to its stdin while it runs (F5)"
 
 
 class ColumnFitter(QObject):
@@ -65,6 +73,13 @@ class ColumnFitter(QObject):
             header.resizeSection(column, max(low, min(high, int(width * share))))
 
 
+def text_margin(widget: QWidget | None) -> int:
+    """How far from a row's left edge an item view's style starts its text (the ANSI
+    painter and the inline input use the same, so their text lines up)."""
+    style = widget.style() if widget is not None else QApplication.style()
+    return style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+
+
 class ConsoleDelegate(QStyledItemDelegate):
     """Paints rows that carry ANSI colours span by span; the editor it opens on a
     selected row (click it again, or F2) is read-only: select part of it and copy."""
@@ -87,7 +102,7 @@ class ConsoleDelegate(QStyledItemDelegate):
         fg_role = index.data(Qt.ItemDataRole.ForegroundRole)
         if fg_role is not None and not selected:
             default = QColor(fg_role)
-        rect = opt.rect.adjusted(3, 0, -2, 0)
+        rect = opt.rect.adjusted(text_margin(widget), 0, -2, 0)
         x = rect.left()
         painter.save()
         for span in ansi.spans(raw):
@@ -108,6 +123,19 @@ class ConsoleDelegate(QStyledItemDelegate):
                 break
         painter.restore()
 
+    def text_width(self, index: QModelIndex, font: QFont) -> int:
+        """How wide the row's text is painted (its bold spans included)."""
+        raw = index.data(RawRole) or ""
+        font = index.data(Qt.ItemDataRole.FontRole) or font
+        if "\x1b" not in raw:
+            return QFontMetrics(font).horizontalAdvance(index.data() or "")
+        width = 0
+        for span in ansi.spans(raw):
+            bold = QFont(font)
+            bold.setBold(span.bold)
+            width += QFontMetrics(bold).horizontalAdvance(span.text)
+        return width
+
     def createEditor(
         self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex
     ) -> QWidget:
@@ -126,21 +154,97 @@ class ConsoleDelegate(QStyledItemDelegate):
         return  # read-only
 
 
-class ConsolePane(QWidget):
-    """Program output (``QListView`` named ``console``) and a stdin line (``consoleInput``).
+class ConsoleView(QListView):
+    """The console's rows (one height for all). ``room`` pixels stay scrollable under
+    the last row: the line where the inline stdin input waits when the output ends
+    with a newline.
 
-    Ctrl+C copies the selected rows (a click on a selected row, or F2, opens it in a
-    read-only line to copy part of it); a right click offers Copy, Copy All, Select
-    All and Clear; typing while the output has the focus goes to the stdin line."""
+    The room is part of the contents' size, set before Qt computes the scroll range
+    from it: extending the range afterwards made Qt clamp the scroll position at each
+    layout (the end jumped up and back while output arrived) and, when the rows
+    nearly filled the view, show and hide the scroll bar forever."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.room = 0
+        self._padded = False
+
+    def set_room(self, pixels: int) -> bool:
+        """Keep ``pixels`` scrollable under the last row; True when that changed."""
+        if pixels == self.room:
+            return False
+        self.room = pixels
+        self.updateGeometries()
+        return True
+
+    def updateGeometries(self) -> None:
+        if self.room or self._padded:
+            model = self.model()
+            rows = model.rowCount() if model is not None else 0
+            height = rows * self.sizeHintForRow(0) if rows else 0
+            self.resizeContents(self.contentsSize().width(), height + self.room)
+            self._padded = bool(self.room)
+        super().updateGeometries()
+
+
+class InlineInput(QLineEdit):
+    """The program's stdin, typed in the output itself: a frameless line over the
+    console's last row, after the prompt's text. Up and Down walk the lines sent."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("consoleInput")
+        self.setFrame(False)
+        self.setToolTip("The program's stdin: Enter sends the line; Up/Down: lines sent before")
+        self.history: list[str] = []
+        self._at = 0
+        """Where Up/Down are in ``history``; ``len(history)``: the line being typed."""
+        self._draft = ""
+
+    def remember(self, line: str) -> None:
+        """A line sent: the newest in the history (not twice in a row)."""
+        if line and (not self.history or self.history[-1] != line):
+            self.history.append(line)
+        self._at = len(self.history)
+        self._draft = ""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Up and self._at > 0:
+            if self._at == len(self.history):
+                self._draft = self.text()
+            self._at -= 1
+            self.setText(self.history[self._at])
+            return
+        if key == Qt.Key.Key_Down and self._at < len(self.history):
+            self._at += 1
+            self.setText(self.history[self._at] if self._at < len(self.history) else self._draft)
+            return
+        super().keyPressEvent(event)
+
+
+class ConsolePane(QWidget):
+    """Program output (``QListView`` named ``console``) with the program's stdin typed
+    inline (``consoleInput``), and the live console line (``liveInput``) under it.
+
+    While a program runs, its stdin is typed in the output, as in Thonny's shell: after
+    the prompt it printed without a newline (``input("name? ")``), or on the line under
+    the last row; typing anywhere in the output types there, Enter sends the line and
+    it stays on the prompt's row. With no program the input is hidden and typing says
+    why. Ctrl+C copies the selected rows (a click on a selected row, or F2, opens it in
+    a read-only line to copy part of it); a right click offers Copy, Copy All, Select
+    All and Clear."""
 
     submitted = Signal(str)
     evaluate = Signal(str, str)
     """(module, code): run in the program (the live console line)."""
+    notice = Signal(str)
+    """A message for the status bar (typing while no program runs)."""
 
     def __init__(self, model: ConsoleModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.view = QListView(self)
+        self.view = ConsoleView(self)
         self.view.setObjectName("console")
         self.view.setModel(model)
         self.view.setUniformItemSizes(True)
@@ -149,8 +253,8 @@ class ConsolePane(QWidget):
             QAbstractItemView.EditTrigger.SelectedClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.view.setItemDelegate(ConsoleDelegate(self.view))
-        self.view.installEventFilter(self)
+        self.delegate = ConsoleDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -161,16 +265,17 @@ class ConsolePane(QWidget):
         link = type(font)(font)
         link.setUnderline(True)
         model.link_font = link
-        self.input = QLineEdit(self)
-        self.input.setObjectName("consoleInput")
-        self.input.setPlaceholderText("stdin: type a line (here or in the output) and press Enter")
+        self.input = InlineInput(self.view.viewport())
+        self.input.setFont(font)
         self.input.returnPressed.connect(self._submit)
+        self.input.hide()
+        self.restyle()
+        self._running = False
+        for watched in (self.view, self.view.viewport(), self.input):
+            watched.installEventFilter(self)
         clear = QPushButton("Clear", self)
+        clear.setToolTip("Clear the console's output")
         clear.clicked.connect(model.clear)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.input, 1)
-        row.addWidget(clear)
         self.live_module = QComboBox(self)
         self.live_module.setObjectName("liveModule")
         self.live_module.setToolTip("The module the live line runs in")
@@ -189,11 +294,11 @@ class ConsolePane(QWidget):
         live.addWidget(live_label)
         live.addWidget(self.live_module)
         live.addWidget(self.live_input, 1)
+        live.addWidget(clear)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
         layout.addWidget(self.view, 1)
-        layout.addLayout(row)
         layout.addLayout(live)
         self._history: list[str] = []
         self._follow = True
@@ -204,22 +309,137 @@ class ConsolePane(QWidget):
         self._scroll_timer.setInterval(SCROLL_MS)
         self._scroll_timer.timeout.connect(self._scroll)
         model.rowsInserted.connect(self._schedule_scroll)
+        self._place_timer = QTimer(self)
+        self._place_timer.setSingleShot(True)
+        self._place_timer.setInterval(0)
+        self._place_timer.timeout.connect(self.place_input)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged,
+                       model.modelReset, bar.valueChanged):  # fmt: skip
+            signal.connect(self._schedule_place)
+
+    # ------------------------------------------------------------ inline stdin
+
+    def restyle(self) -> None:
+        """The inline input in the theme's stdin colour, over the rows (no background
+        of its own): the text typed looks as it will once sent."""
+        palette = QPalette(self.input.palette())
+        palette.setColor(QPalette.ColorRole.Text, self.model.theme.console_colour("stdin"))
+        palette.setColor(QPalette.ColorRole.Base, QColor(0, 0, 0, 0))
+        self.input.setPalette(palette)
+
+    def set_running(self, running: bool) -> str:
+        """Show the inline input while a program runs; hide it when none does and
+        return the text typed but never sent (for the caller to show)."""
+        unsent = ""
+        if running != self._running:
+            self._running = running
+            if not running:
+                unsent = self.input.text()
+                self.input.clear()
+                if self.input.hasFocus():
+                    self.view.setFocus()
+            self.place_input()
+        return unsent
+
+    def _schedule_place(self, *_args: object) -> None:
+        if not self._place_timer.isActive():
+            self._place_timer.start()
+
+    def input_rect(self) -> tuple[QRect, bool] | None:
+        """Where the inline input's text goes, in the viewport, and whether that is on
+        the prompt's row: after the prompt on the last row (when the program printed
+        one without a newline), else on the line under the last row. None while no
+        program runs."""
+        if not self._running:
+            return None
+        view, model = self.view, self.model
+        width = view.viewport().width()
+        margin = text_margin(view)
+        rows = model.rowCount()
+        prompt = model.prompt_row()
+        if prompt is not None:
+            index = model.index(prompt)
+            rect = view.visualRect(index)
+            x = rect.left() + margin + self.delegate.text_width(index, view.font())
+            if width - x >= MIN_INPUT_PX:
+                return QRect(x, rect.top(), width - x, rect.height()), True
+        if rows:
+            last = view.visualRect(model.index(rows - 1))
+            top, left, height = last.bottom() + 1, last.left(), last.height()
+        else:
+            top, left, height = -view.verticalOffset(), 0, view.fontMetrics().height()
+        return QRect(left + margin, top, width - left - margin, height), False
+
+    def place_input(self) -> None:
+        """Put the inline input at the end of the output (it follows the last row as
+        output arrives, is scrolled with the rows, and keeps what is typed)."""
+        self._place_timer.stop()
+        where = self.input_rect()
+        if where is None:
+            self.view.set_room(0)
+            self.input.hide()
+            return
+        rect, on_prompt = where
+        dx, dy = EDIT_MARGINS  # the line edit's own margins: its text starts at rect
+        grown = self.view.set_room(dy if on_prompt else rect.height() + dy)  # all in view
+        self.input.setGeometry(rect.adjusted(-dx, -dy, 0, dy))
+        self.input.show()
+        if grown:
+            self._schedule_scroll()  # following the end: the input's line too
+
+    def _type_inline(self) -> None:
+        """Typing in the output: to the end of it, into the inline input."""
+        self._follow = True
+        self.place_input()
+        self.view.scrollToBottom()
+        self.input.setFocus()
+
+    def _not_running(self) -> None:
+        self.notice.emit(NOT_RUNNING)
+        rect = self.view.viewport().rect()
+        QToolTip.showText(self.view.viewport().mapToGlobal(rect.bottomLeft()), NOT_RUNNING,
+                          self.view)  # fmt: skip
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.view and event.type() == QEvent.Type.KeyPress:
+        kind = event.type()
+        if watched is self.input:
+            if kind == QEvent.Type.KeyPress and not self.view.viewport().rect().contains(
+                self.input.geometry()
+            ):  # scrolled away from the end: typing brings it back
+                self._follow = True
+                self.view.scrollToBottom()
+            return False
+        if watched is self.view.viewport():
+            if kind == QEvent.Type.Resize:
+                self._schedule_place()
+            elif kind == QEvent.Type.MouseButtonRelease and self._running:
+                pos = cast(QMouseEvent, event).position().toPoint()
+                if not self.view.indexAt(pos).isValid():  # a click under the output
+                    self.input.setFocus()
+            return False
+        if watched is self.view and kind == QEvent.Type.KeyPress:
             key = cast(QKeyEvent, event)
             if key.matches(QKeySequence.StandardKey.Copy):
                 self.copy()
+                return True
+            editing = self.view.state() == QAbstractItemView.State.EditingState
+            if key.matches(QKeySequence.StandardKey.Paste) and not editing:
+                if not self._running:
+                    self._not_running()
+                    return True
+                self._type_inline()
+                self.input.paste()
                 return True
             text = key.text()
             plain = not key.modifiers() & (
                 Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
             )
-            if plain and text and text.isprintable() and self.view.state() != (
-                QAbstractItemView.State.EditingState
-            ):
-                self.input.setFocus()
-                self.input.insert(text)  # typing in the output goes to the stdin line
+            if plain and text and text.isprintable() and not editing:
+                if not self._running:
+                    self._not_running()
+                    return True
+                self._type_inline()
+                self.input.insert(text)  # typing in the output types inline
                 return True
         return False
 
@@ -254,6 +474,7 @@ class ConsolePane(QWidget):
     def _submit(self) -> None:
         text = self.input.text()
         self.input.clear()
+        self.input.remember(text)
         self.submitted.emit(text + "\n")
 
     def _evaluate(self) -> None:

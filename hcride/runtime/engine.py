@@ -29,7 +29,7 @@ from hcride.analysis import statements as st
 from hcride.analysis.diff import type_changes
 from hcride.analysis.incremental import Update, update_table
 from hcride.analysis.statements import ModuleTable
-from hcride.runtime import changes, handlers, modcache
+from hcride.runtime import bootstrap, changes, handlers, modcache
 from hcride.runtime.commit import ClosureWork, ModuleCommit, compile_bare_def
 from hcride.runtime.commit import compile_statement as _compile
 from hcride.runtime.finder import closures_of
@@ -38,8 +38,6 @@ from hcride.runtime.plan import CommitPlan, forget_deleted, plan_commit
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
 
 Listener = Callable[[str, dict], None]
-_HCRIDE_ROOT = Path(__file__).resolve().parent.parent
-_VENV_MARKERS = ("site-packages", "dist-packages", "__pypackages__")
 
 
 @dataclass
@@ -278,7 +276,10 @@ class _Finder:
 class Engine:
     """Tracks the program's reloadable modules and applies reloads."""
 
-    def __init__(self, project: Path, main_file: Path | None = None, mode: str = "detect"):
+    def __init__(self, project: Path | str, main_file: Path | str | None = None,
+                 mode: str = "detect", main_source: bytes | None = None):
+        """``main_source``: the main script's bytes that run (read from ``main_file``
+        when not given); an edit of the main script is told by its digest."""
         self.project = Path(project).resolve()
         self.main_file = Path(main_file).resolve() if main_file else None
         self.mode = mode
@@ -291,11 +292,8 @@ class Engine:
         self._batch: set[str] = set()
         self._first_imports: list[str] = []
         """Modules first imported while the batch being committed ran."""
-        self._dir_cache: dict[Path, bool] = {}
-        self._origin_dirs: dict[str, tuple[str, bool]] = {}
-        self._project_str = str(self.project)
-        self._hcride_str = str(_HCRIDE_ROOT) + os.sep
-        self._main_str = str(self.main_file) if self.main_file else ""
+        self._files = bootstrap.ProjectFiles(
+            str(self.project), str(self.main_file) if self.main_file else None)
         self._order = 0
         self._loader = type("_Loader", (_Loader,), {"_engine": self})
         self._announced: list[str] = []
@@ -324,8 +322,10 @@ class Engine:
         """Bumped whenever what is pending may have changed."""
         self._answered = (-1, False)
         self._retired: list[object] = []
-        """What a reload took out of use, freed outside its pause (``_free_retired``)."""
-        if self.main_file is not None:
+        """What a reload took out of use, freed outside its pause."""
+        if main_source is not None:  # read earlier: the first check reads the file
+            self._main_digest = st.source_digest(main_source)
+        elif self.main_file is not None:
             self._main_stat = _settled(_stat(self.main_file))
             try:
                 self._main_digest = st.source_digest(self.main_file.read_bytes())
@@ -344,56 +344,16 @@ class Engine:
         self.adopt_loaded_modules()
 
     def is_reloadable_file(self, path: Path) -> bool:
+        """Is the file at ``path`` a reloadable module's (``bootstrap.ProjectFiles``)?"""
         try:
-            path = path.resolve()
-        except OSError:
+            return self._files.is_reloadable_file(os.fspath(path))
+        except (OSError, ValueError):
             return False
-        if path.suffix != ".py" or path == self.main_file:
-            return False
-        if not path.is_relative_to(self.project) or path.is_relative_to(_HCRIDE_ROOT):
-            return False
-        return self._dir_ok(path.parent)
 
     def reloadable_origin(self, origin: str) -> str | None:
-        """``origin`` resolved, if it is a reloadable module's file (else None).
-
-        The import hook asks this for every import: string work, one cache lookup per
-        folder and one ``lstat``, where ``is_reloadable_file`` resolves every part."""
-        if not origin.endswith(".py"):
-            return None
-        folder, name = os.path.split(origin)
-        known = self._origin_dirs.get(folder)
-        if known is None:
-            real = os.path.realpath(folder)
-            inside = real == self._project_str or real.startswith(self._project_str + os.sep)
-            ours = (real + os.sep).startswith(self._hcride_str)
-            ok = inside and not ours and self._dir_ok(Path(real))
-            known = self._origin_dirs[folder] = (real, ok)
-        real, ok = known
-        if not ok:
-            return None
-        path = os.path.join(real, name)
-        if os.path.islink(path):  # a link to a file: judge where it points
-            return str(Path(path).resolve()) if self.is_reloadable_file(Path(path)) else None
-        if path == origin:
-            path = origin  # one string for both names of the file
-        return None if path == self._main_str else path
-
-    def _dir_ok(self, folder: Path) -> bool:
-        cached = self._dir_cache.get(folder)
-        if cached is not None:
-            return cached
-        if folder == self.project or not folder.is_relative_to(self.project):
-            ok = True
-        else:
-            ok = (
-                folder.name not in _VENV_MARKERS
-                and not folder.name.startswith(".")
-                and not (folder / "pyvenv.cfg").exists()
-                and self._dir_ok(folder.parent)
-            )
-        self._dir_cache[folder] = ok
-        return ok
+        """``origin`` resolved, if it is a reloadable module's file (else None): the
+        import hook asks this for every import (string work, cached per folder)."""
+        return self._files.origin(origin)
 
     def _record(self, name: str, path: str, data: bytes, table: bytes | None, origin: str,
                 digest: str) -> None:
@@ -1001,18 +961,22 @@ def order_by_dependencies(names: list[str], deps: dict[str, set[str]]) -> list[s
     return done
 
 
-def configure(project: Path, main_file: Path | None, mode: str = "detect") -> Engine:
-    """Create the process's engine (the launcher does this before the program runs)."""
+def configure(project: Path | str, main_file: Path | str | None, mode: str = "detect",
+              main_source: bytes | None = None) -> Engine:
+    """Create the process's engine (``bootstrap.engine()`` does, for the launcher)."""
     global _engine
     with _engine_lock:
-        _engine = Engine(project, main_file, mode)
+        _engine = Engine(project, main_file, mode, main_source)
         return _engine
 
 
 def get_engine() -> Engine:
     """The process's engine; created on first use for a program started without
-    ``hcride run`` (project = the main script's folder, or ``HCRIDE_PROJECT``)."""
+    ``hcride run`` (project = the main script's folder, or ``HCRIDE_PROJECT``); under
+    the launcher, the one it configured (``bootstrap``)."""
     global _engine
+    if bootstrap.configured():
+        return bootstrap.engine()
     with _engine_lock:
         if _engine is None:
             main = sys.modules.get("__main__")

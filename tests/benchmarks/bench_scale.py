@@ -1,7 +1,7 @@
 """Benchmark: hcride on a big project, next to its reference in the same run.
 
     python tests/benchmarks/bench_scale.py [--modules 1000] [--files 20000] [--rounds 3]
-                                           [--skip-ide]
+                                           [--skip-ide] [--startup-only]
 
 Generates a project whose main script imports ``--modules`` project modules (50 per
 package), and a variant padded to ``--files`` files (unimported modules, data and
@@ -9,7 +9,8 @@ text files in 20 files per folder). Prints, median of ``--rounds``:
 
 - start-up: ``hcride run`` of a program importing every module, next to plain
   ``python`` (warm ``.pyc``), whole process and per imported module;
-- fixed cost of ``hcride run`` on an empty script, next to plain ``python``;
+- fixed cost of ``hcride run`` on an empty script, next to plain ``python``
+  (``--startup-only``: these start-up rows alone);
 - inside the program (standalone ``hcride run``): ``has_any_module_changed()`` per
   call and ``perform_code_reload()`` with nothing pending, next to reading a flag;
   the runtime's memory (tracemalloc of its tracking, next to the source text size);
@@ -85,7 +86,7 @@ import time
 import tracemalloc
 
 hcr = None
-if "hcride.runtime.engine" in sys.modules:  # under hcride run (plain: never import it)
+if "hcride.runtime.bootstrap" in sys.modules:  # under hcride run (plain: never import it)
     from hcride import hotcodereloading as hcr
 tracemalloc.start()
 before = tracemalloc.get_traced_memory()[0]
@@ -140,7 +141,7 @@ def edit(k):
 
 
 edit(int(sys.argv[1]))
-if "hcride.runtime.engine" in sys.modules:
+if "hcride.runtime.bootstrap" in sys.modules:  # under hcride run
     from hcride import hotcodereloading as hcr
 
     t = time.perf_counter()
@@ -414,15 +415,19 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-ide", action="store_true")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only the start-up rows: hcride run next to python")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with .pyc, as users run
     tmp = Path(tempfile.mkdtemp(prefix="hcride-bench-scale-"))
     try:
         small = make_project(tmp / "modules", args.modules)
-        big = make_project(tmp / "files", args.modules, args.files)
         row("what", "hcride", "reference", "ratio")
         bench_startup(small, args.modules, args.rounds)
+        if args.startup_only:
+            return
+        big = make_project(tmp / "files", args.modules, args.files)
         bench_probe(small)
         bench_batch(small)
         bench_watch(small, args.modules, f"{args.modules} modules")

@@ -260,6 +260,14 @@ class ConsoleModel(QStringListModel):
             return
         self.append("stdin", line + "\n")
 
+    def prompt_row(self) -> int | None:
+        """The last row when it shows a line still waiting for its newline (a prompt,
+        ``input("name? ")``): the inline stdin input is typed after its text."""
+        last = len(self._lines) - 1
+        if last >= 0 and last in self._open.values():
+            return last
+        return None
+
     def stream_lines(self, stream: str, limit: int) -> list[str]:
         """The last ``limit`` rows of ``stream`` shown (a crash's traceback)."""
         out: list[str] = []
