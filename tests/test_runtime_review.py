@@ -164,3 +164,30 @@ def test_restaged_candidate_runs_its_own_statements(start) -> None:
     prog.write("bad.py", "x = 2\n")
     assert prog.reload()["ok"]
     assert prog.eval("[logic.f is f, f(), logic.h(), logic.K39]") == [True, "v1", 0, 39]
+
+
+def test_a_fault_of_hcride_while_staging_refuses_the_version_with_why(start) -> None:
+    """An exception of hcride's own while a new version is staged (here: the commit
+    plan raising) refuses that version with the exception in words; the program keeps
+    running its code, and the next good save applies."""
+    src = "def f():\n    return 1\n"
+    prog = start({"logic.py": src}, "import logic")
+    prog.exec("""
+        import hcride.runtime.engine as _engine_module
+        _real_plan = _engine_module.plan_commit
+
+        def _broken(*args, **kwargs):
+            raise KeyError("plan")
+
+        _engine_module.plan_commit = _broken
+    """)
+    prog.write("logic.py", src.replace("1", "2"))
+    assert prog.changed() is True
+    result = prog.reload()
+    assert result["status"] == "rejected", result
+    assert "hcride could not stage this version: KeyError" in result["error"], result
+    assert prog.eval("logic.f()") == 1
+    prog.exec("_engine_module.plan_commit = _real_plan")
+    prog.write("logic.py", src.replace("1", "3"))
+    result = prog.reload()
+    assert result["ok"] and prog.eval("logic.f()") == 3, result

@@ -857,7 +857,15 @@ class Engine:
             problems.append(Rejection(tracked.name, "syntax", f"{type(exc).__name__}: {exc}",
                                       file=path))
             return problems
-        for change in type_changes(tracked.name, old_table, update.table):
+        except Exception as exc:  # hcride's own fault: refuse the version, say why
+            problems.append(_staging_error(tracked.name, path, exc))
+            return problems
+        try:
+            shapes = type_changes(tracked.name, old_table, update.table)
+        except Exception as exc:
+            problems.append(_staging_error(tracked.name, path, exc))
+            return problems
+        for change in shapes:
             problems.append(Rejection(
                 tracked.name, "type_change",
                 f"class {change.cls}: " + "; ".join(change.differences),
@@ -922,6 +930,15 @@ class Engine:
                     f"({', '.join(func.__code__.co_freevars)}) -> "
                     f"({', '.join(item.new.co_freevars)}); it keeps its old code"
                 )
+
+
+def _staging_error(module: str, path: str, exc: Exception) -> Rejection:
+    """A version hcride failed to stage (a fault of hcride's, not of the code): it is
+    refused, with the exception in words, and the program runs on."""
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    place = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
+    return Rejection(module, "error", f"hcride could not stage this version: "
+                     f"{type(exc).__name__}: {exc}{place}", file=path)
 
 
 _engine: Engine | None = None
