@@ -6,9 +6,11 @@ Prints, side by side in one run:
 
 1. for a one-function change in 100, 1,000, 10,000 and 100,000-line modules: the
    pause inside ``perform_code_reload()`` (the program's main thread stopped at its safe
-   point), and before it the ``has_any_module_changed()`` that sees the save, reads
-   and stages it (under a controller the agent's thread does that part as the build
-   arrives), next to ``importlib.reload`` of the same module;
+   point) right after the save was staged and, every other round, after the program
+   did other work that left the processor's caches cold; and before it the
+   ``has_any_module_changed()`` that sees the save, reads and stages it (under a
+   controller the agent's thread does that part as the build arrives); next to
+   ``importlib.reload`` of the same module;
    then the same 10,000-line pause while the program holds 1,000,000 live objects
    (a search of the whole heap per reload would show there), and, with those
    objects, a change inside a nested ``lambda`` (the one case that searches the heap
@@ -78,9 +80,18 @@ def write(path: Path, text: str) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
+def churn() -> None:
+    """What a running program does between a save and its reload: other work, which
+    leaves the processor's caches cold (the staging of a 100,000-line module just
+    before the pause warms them for what the pause reads)."""
+    junk = [str(i) * 3 for i in range(300_000)]
+    del junk
+
+
 def bench_pause(sizes: list[int], repeat: int, root: Path, tag: str = "",
-                nested: bool = False) -> list[tuple[int, float, float, float]]:
-    """``(lines, pause ms, detect and stage ms, importlib.reload ms)``, medians."""
+                nested: bool = False) -> list[tuple[int, float, float, float, float]]:
+    """``(lines, pause ms, detect and stage ms, importlib.reload ms, pause ms with
+    cold caches)``, medians."""
     rows = []
     hcr_dir = root / "hcr"
     plain_dir = root / "plain"
@@ -99,26 +110,32 @@ def bench_pause(sizes: list[int], repeat: int, root: Path, tag: str = "",
         write(plain_dir / f"{pname}.py", make_module(size, 0, nested))
         importlib.import_module(hname)
         plain = importlib.import_module(pname)
-        hcr_times, stage_times, plain_times = [], [], []
-        for r in range(0, repeat + 1):  # round 0 warms up both sides, untimed
+        hcr_times, stage_times, plain_times, cold_times = [], [], [], []
+        for r in range(0, 2 * repeat + 2):  # rounds 0 and 1 warm up, untimed
+            cold = r % 2 == 1
             write(hcr_dir / f"{hname}.py", make_module(size, r + 1, nested))
             t0 = time.perf_counter()
             assert engine.has_any_module_changed()
             t1 = time.perf_counter()
+            if cold:
+                churn()
+            t2 = time.perf_counter()
             result = engine.reload()
-            hcr_times.append((time.perf_counter() - t1) * 1000)
-            stage_times.append((t1 - t0) * 1000)
+            t3 = time.perf_counter()
             assert result.ok and result.reloaded == [hname], result.summary()
+            if r <= 1:
+                continue
+            if cold:
+                cold_times.append((t3 - t2) * 1000)
+                continue
+            hcr_times.append((t3 - t2) * 1000)
+            stage_times.append((t1 - t0) * 1000)
             write(plain_dir / f"{pname}.py", make_module(size, r + 1, nested))
             t0 = time.perf_counter()
             importlib.reload(plain)
             plain_times.append((time.perf_counter() - t0) * 1000)
-            if r == 0:
-                hcr_times.clear()
-                stage_times.clear()
-                plain_times.clear()
         rows.append((size, statistics.median(hcr_times), statistics.median(stage_times),
-                     statistics.median(plain_times)))
+                     statistics.median(plain_times), statistics.median(cold_times)))
     return rows
 
 
@@ -176,6 +193,9 @@ def bench_memory(reloads: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    # importlib.reload() must compile each version: a .pyc written for the previous one,
+    # whose mtime second and size are the same, would be loaded instead.
+    sys.dont_write_bytecode = True
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--reloads", type=int, default=1000)
@@ -185,19 +205,19 @@ def main() -> None:
         print(f"Python {sys.version.split()[0]}, median of {args.repeat} reloads each\n")
         print("1. Pause for a one-function change")
         print(f"{'lines':>7} | {'perform_code_reload':>20} | {'importlib.reload':>17} | ratio"
-              f" | {'has_any_module_changed':>22} (reads and stages the save)")
-        for size, ours, stage, theirs in bench_pause([100, 1000, 10000, 100000],
-                                                     args.repeat, root):
+              f" | {'cold caches':>12} | {'has_any_module_changed':>22} (reads, stages)")
+        for size, ours, stage, theirs, cold in bench_pause([100, 1000, 10000, 100000],
+                                                           args.repeat, root):
             print(f"{size:>7} | {ours:>17.2f} ms | {theirs:>14.2f} ms | {ours / theirs:.2f}x"
-                  f" | {stage:>19.2f} ms")
+                  f" | {cold:>9.2f} ms | {stage:>19.2f} ms")
         ballast = [[n] for n in range(1_000_000)]  # a million live, tracked objects
         print("   the same, while the program holds 1,000,000 live objects:")
         for label, nested in (("one function changed", False),
                               ("a lambda inside it changed (closures searched)", True)):
-            ((size, ours, stage, theirs),) = bench_pause([10000], args.repeat, root,
-                                                         f"_big{int(nested)}", nested)
+            ((size, ours, stage, theirs, cold),) = bench_pause(
+                [10000], args.repeat, root, f"_big{int(nested)}", nested)
             print(f"{size:>7} | {ours:>17.2f} ms | {theirs:>14.2f} ms | {ours / theirs:.2f}x"
-                  f" | {stage:>19.2f} ms   {label}")
+                  f" | {cold:>9.2f} ms | {stage:>19.2f} ms   {label}")
         del ballast
         gc.collect()
         hot, cold = bench_calls(root)
