@@ -109,29 +109,28 @@ def changed_span(old: str, new: str) -> Span:
 
 
 def _common_prefix(a: str, b: str) -> int:
-    """Length of the common prefix, by comparing slices that double while equal and
-    halve near the first difference."""
-    limit = min(len(a), len(b))
-    done, step = 0, 1024
-    while done < limit:
-        step = min(step, limit - done)
-        if a[done : done + step] == b[done : done + step]:
-            done += step
-            step *= 2
-        elif step == 1:
-            break
-        else:
-            step //= 2
-    return done
+    """Length of the common prefix."""
+    return _common_run(a, b, min(len(a), len(b)), from_end=False)
 
 
 def _common_suffix(a: str, b: str, limit: int) -> int:
     """Length of the common suffix, at most ``limit``."""
+    return _common_run(a, b, limit, from_end=True)
+
+
+def _common_run(a: str, b: str, limit: int, *, from_end: bool) -> int:
+    """How many characters from the start (or the end) of ``a`` and ``b`` are equal,
+    at most ``limit``: slices are compared in blocks that double while equal and halve
+    near the first difference."""
     la, lb = len(a), len(b)
     done, step = 0, 1024
     while done < limit:
         step = min(step, limit - done)
-        if a[la - done - step : la - done] == b[lb - done - step : lb - done]:
+        if from_end:
+            equal = a[la - done - step : la - done] == b[lb - done - step : lb - done]
+        else:
+            equal = a[done : done + step] == b[done : done + step]
+        if equal:
             done += step
             step *= 2
         elif step == 1:

@@ -65,23 +65,40 @@ def cache_path(source: str) -> str | None:
     return os.path.join(folder, "__pycache__", f"{stem}.{tag}.hcride")
 
 
-def load(source: str, digest: str) -> types.CodeType | None:
-    """The cached code of ``source`` if the entry was made from ``digest`` (its table
-    stays on disk: ``load_table``)."""
+def _entry(source: str, digest: str) -> tuple[bytes, bytes] | None:
+    """The marshalled code and packed table of the entry of ``source``, if it was made
+    from ``digest`` by this hcride (else None: missing, truncated, another version)."""
     path = cache_path(source)
     if path is None:
         return None
     try:
         with open(path, "rb") as handle:
             key, cached_digest, code_bytes, packed = pickle.load(handle)  # noqa: S301 - like a .pyc
-        if key != KEY or cached_digest != digest or not isinstance(packed, bytes):
-            return None
-        code = marshal.loads(code_bytes)
-    except Exception:  # missing, truncated, from another version: not cached
+    except Exception:
         return None
-    if not isinstance(code, types.CodeType):
+    if key != KEY or cached_digest != digest or not isinstance(packed, bytes):
         return None
-    return code
+    return code_bytes, packed
+
+
+def load(source: str, digest: str) -> types.CodeType | None:
+    """The cached code of ``source`` if the entry was made from ``digest`` (its table
+    stays on disk: ``load_table``)."""
+    entry = _entry(source, digest)
+    if entry is None:
+        return None
+    try:
+        code = marshal.loads(entry[0])
+    except Exception:
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
+def load_table(source: str, digest: str) -> ModuleTable | None:
+    """The table of the entry of ``source``, if it was made from ``digest`` (a reload
+    reads it here rather than keeping every module's table in memory)."""
+    entry = _entry(source, digest)
+    return None if entry is None else unpack_table(entry[1], digest)
 
 
 def unpack_table(packed: bytes, digest: str) -> ModuleTable | None:
@@ -116,22 +133,6 @@ def store(source: str, digest: str, code: types.CodeType, table: ModuleTable) ->
             os.unlink(temp)
         return False
     return True
-
-
-def load_table(source: str, digest: str) -> ModuleTable | None:
-    """The table of the entry of ``source``, if it was made from ``digest`` (a reload
-    reads it here rather than keeping every module's table in memory)."""
-    path = cache_path(source)
-    if path is None:
-        return None
-    try:
-        with open(path, "rb") as handle:
-            key, cached_digest, _code, packed = pickle.load(handle)  # noqa: S301 - like a .pyc
-    except Exception:
-        return None
-    if key != KEY or cached_digest != digest or not isinstance(packed, bytes):
-        return None
-    return unpack_table(packed, digest)
 
 
 def pack_table(table: ModuleTable) -> bytes:
