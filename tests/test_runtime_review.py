@@ -191,3 +191,25 @@ def test_a_fault_of_hcride_while_staging_refuses_the_version_with_why(start) -> 
     prog.write("logic.py", src.replace("1", "3"))
     result = prog.reload()
     assert result["ok"] and prog.eval("logic.f()") == 3, result
+
+
+def test_a_module_held_by_a_rolled_back_batch_applies_later_with_a_true_report(start) -> None:
+    """A batch rolled back (another module's new global raised) holds a good module;
+    when the bad one is fixed, the good one applies with its own report: each global
+    preserved once, the new one initialized once (its staging is not reused half
+    spent)."""
+    good = "count = 0\nnames = []\n\n\ndef f():\n    return 1\n"
+    prog = start({"good.py": good, "bad.py": "x = 1\n"}, "import good, bad")
+    changed = good.replace("return 1", "return 2").replace("count = 0", "count = 5")
+    prog.write("good.py", changed + "\nlimit = 10\n")
+    prog.write("bad.py", "x = 1\ny = 1 / 0\n")
+    result = prog.reload()
+    assert result["status"] == "failed", result
+    assert prog.eval("[good.f(), hasattr(good, 'limit')]") == [1, False]
+    prog.write("bad.py", "x = 1\ny = 2\n")
+    result = prog.reload()
+    assert result["ok"], result
+    (report,) = [m for m in result["modules"] if m["name"] == "good"]
+    assert sorted(report["preserved"]) == ["count", "names"], report
+    assert report["initialized"] == ["limit"] and report["stale"] == ["count"], report
+    assert prog.eval("[good.f(), good.limit, good.count]") == [2, 10, 0]

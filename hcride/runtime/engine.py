@@ -725,6 +725,7 @@ class Engine:
             self._forget_first_imports()
             for t in pending:
                 t.candidate.reported = True  # type: ignore[union-attr]
+                t.candidate.staged_on = None  # type: ignore[union-attr]  # its plan was used
                 t.state = "failed"
             result.ok = False
             result.reloaded = [t.name for t, _ in order]
