@@ -11,6 +11,7 @@ that an exception rolls the whole batch back -> after handlers -> report.
 from __future__ import annotations
 
 import ast
+import gc
 import heapq
 import importlib.machinery
 import linecache
@@ -642,9 +643,16 @@ class Engine:
             self._reloading = True
             self._announced = []
             result: ReloadResult | None = None
+            # No cyclic collection during the reload: parsing and compiling a batch
+            # allocates many short-lived objects (a thousand modules: 170,000, and a
+            # third of the batch's time went to collections finding no cycles in them).
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 result = self._reload()
             finally:
+                if collecting and not gc.isenabled():
+                    gc.enable()
                 self._reloading = False
                 self._batch = set()
                 if result is None or result.reloaded or result.rejected or result.error:
