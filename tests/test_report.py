@@ -37,3 +37,18 @@ def test_failed_batch_names_the_error_and_round_trips_through_json() -> None:
     assert data["status"] == "failed"
     again = ReloadResult.from_dict(data)
     assert again.error == result.error and again.reloaded == ["a", "b"]
+
+
+def test_a_big_batch_is_one_short_line_with_totals() -> None:
+    """A checkout that touched a thousand modules is told in one line of totals that
+    names the first few, not a line of a thousand entries."""
+    modules = [ModuleReport(f"app.m{i}", f"m{i}.py", 2, patched=["f"], preserved=["a", "b"])
+               for i in range(1000)]
+    modules[500].stale = ["LIMIT"]
+    result = ReloadResult(reloaded=[m.name for m in modules], modules=modules,
+                          duration_ms=312.0)
+    (line,) = result.summary()
+    assert line.startswith("reloaded 1000 modules (1000 patched, 0 initialized, "
+                           "2000 preserved) in 312.0 ms: app.m0 v2, app.m1 v2, "), line
+    assert line.count(" v2") == 8 and "and 992 more" in line, line
+    assert "kept old value of app.m500.LIMIT" in line and len(line) < 400, line

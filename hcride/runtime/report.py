@@ -128,6 +128,27 @@ class ReloadResult:
             build=data.get("build"),
         )
 
+    def _batch_line(self) -> str:
+        """One line for a batch of many modules: totals, then the first few by name."""
+        def total(field: str) -> int:
+            return sum(len(getattr(m, field)) for m in self.modules)
+
+        added, removed = total("added"), total("removed")
+        counts = [f"{total('patched')} patched", f"{added} added" if added else "",
+                  f"{total('initialized')} initialized", f"{total('preserved')} preserved",
+                  f"{removed} removed" if removed else ""]
+        counts = [c for c in counts if c]
+        named = ", ".join(f"{m.name} v{m.version}" for m in self.modules[:_LISTED])
+        line = (f"reloaded {len(self.modules)} modules ({', '.join(counts)}) in "
+                f"{self.duration_ms:.1f} ms: {named} and {len(self.modules) - _LISTED} more")
+        stale = [f"{m.name}.{n}" for m in self.modules for n in m.stale]
+        if stale:
+            shown = ", ".join(stale[:_LISTED]) + (
+                f" and {len(stale) - _LISTED} more" if len(stale) > _LISTED else "")
+            line += (f" [kept old value of {shown}: annotate it `Final` to re-evaluate it on "
+                     "every reload]")
+        return line
+
     def summary(self) -> list[str]:
         """The lines ``hcride:`` prints for this result."""
         lines: list[str] = []
@@ -142,7 +163,9 @@ class ReloadResult:
                 lines.extend(f"rejected {r.module}: class {r.cls}: {d}" for d in r.differences)
             else:
                 lines.append(f"rejected {r.describe()}")
-        if self.ok and self.reloaded:
+        if self.ok and self.reloaded and len(self.modules) > _LISTED:
+            lines.append(self._batch_line())
+        elif self.ok and self.reloaded:
             parts = []
             for m in self.modules:
                 counts = [
@@ -168,6 +191,10 @@ class ReloadResult:
         if held:
             lines.append(f"still running the old version: {', '.join(held)}")
         return lines
+
+
+_LISTED = 8
+"""Modules named one by one in a reload's line; a bigger batch is summed up."""
 
 
 def exception_line(error: str) -> str:
