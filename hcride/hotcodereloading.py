@@ -24,7 +24,7 @@ from __future__ import annotations
 import types
 
 from hcride.runtime import handlers
-from hcride.runtime.engine import get_engine
+from hcride.runtime.bootstrap import get_engine
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
 
 __all__ = [

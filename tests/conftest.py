@@ -193,7 +193,7 @@ class Program:
     def modules(self) -> dict[str, dict[str, Any]]:
         """The engine's view of the modules, by name."""
         infos = self.eval(
-            "__import__('hcride.runtime.engine', fromlist=['x']).get_engine().module_infos()"
+            "__import__('hcride.runtime.bootstrap', fromlist=['x']).get_engine().module_infos()"
         )
         return {m["name"]: m for m in infos}
 

@@ -26,8 +26,8 @@ from conftest import (
     write_project,
 )
 
-from hcride.runtime.bootstrap import HCRIDE_ROOT, ProjectFiles
 from hcride.runtime.engine import Engine
+from hcride.runtime.projectfiles import HCRIDE_ROOT, ProjectFiles
 
 HEAVY = {
     "hcride.runtime.engine", "hcride.analysis", "hcride.runtime.report",
@@ -37,7 +37,8 @@ HEAVY = {
 }
 """Modules ``hcride run`` must not add to an empty program (unless ``python -m`` itself
 loads them at start, as an editable install's path hook loads ``pathlib``)."""
-BOOT = {"hcride", "hcride.runtime", "hcride.runtime.bootstrap", "hcride.runtime.launcher"}
+BOOT = {"hcride", "hcride.runtime", "hcride.runtime.bootstrap", "hcride.runtime.projectfiles",
+        "hcride.runtime.launcher"}
 SHOW = "import sys\nprint(sorted(sys.modules))\n"
 
 LAZY_DRIVER = DRIVER.replace("from hcride import hotcodereloading as hcr\n", "")
@@ -174,7 +175,7 @@ def test_threads_importing_project_modules_at_once_share_one_engine(start) -> No
 def test_the_engine_made_later_has_the_mode_asked_for(start, mode: str) -> None:
     prog = start({"main.py": lazy_main(), "logic.py": "X = 1\n"}, extra=("--mode", mode))
     prog.exec("import logic")
-    engine = "__import__('hcride.runtime.engine', fromlist=['x']).get_engine()"
+    engine = "__import__('hcride.runtime.bootstrap', fromlist=['x']).get_engine()"
     assert prog.eval(f"[{engine}.mode, {engine}.resolved_mode()]") == [
         mode, "auto" if mode == "detect" else mode,
     ]

@@ -49,7 +49,7 @@ def test_hcride_itself_is_never_reloadable(start, tmp_path) -> None:
     prog = start(root=main, cmd=launcher_cmd(main, extra=("--project", str(REPO))))
     names = set(prog.modules())
     assert not any(n.startswith("hcride") for n in names), names
-    assert prog.eval("__import__('hcride.runtime.engine', fromlist=['x']).get_engine()"
+    assert prog.eval("__import__('hcride.runtime.bootstrap', fromlist=['x']).get_engine()"
                      ".is_reloadable_file(__import__('pathlib').Path(hcr.__file__))") is False
 
 

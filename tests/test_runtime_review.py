@@ -139,7 +139,7 @@ def test_removed_module_docstring_is_gone(start) -> None:
 
 
 STAGED = """
-from hcride.runtime.engine import get_engine
+from hcride.runtime.bootstrap import get_engine
 _t = get_engine()._tracked["logic"]
 # Each statement the commit runs has its own code: one that binds its names.
 _result = [s.text for s in _t.candidate.plan.work

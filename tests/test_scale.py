@@ -157,7 +157,7 @@ def test_watcher_threads_are_fixed_whatever_the_number_of_folders(tmp_path: Path
     wait_until(lambda: threading.active_count() <= before, what="the watcher's threads ended")
 
 
-ENGINE = "__import__('hcride.runtime.engine', fromlist=['x']).get_engine()"
+ENGINE = "__import__('hcride.runtime.bootstrap', fromlist=['x']).get_engine()"
 MODS = 40
 
 
@@ -307,7 +307,7 @@ def test_the_runtime_keeps_about_the_source_text_per_module(tmp_path: Path) -> N
 
 PAUSE_OPCODES = """
 import sys
-from hcride.runtime.engine import get_engine
+from hcride.runtime.bootstrap import get_engine
 
 def _count(frame, event, arg):
     frame.f_trace_opcodes = True

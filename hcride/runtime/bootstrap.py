@@ -12,7 +12,8 @@ reporting, the watchdog), then ``install()``: a meta path finder goes first that
 a reloadable project file by string work alone (``ProjectFiles``, the rules the engine
 uses too). The first import of a project module creates the engine (``engine()``) and
 hands that import over to it; the light finder steps aside. ``get_engine()`` (the API)
-creates the configured engine the same way when it comes first.
+creates the configured engine the same way when it comes first: this module holds the
+process's one engine (a program run by plain ``python`` gets a default one).
 """
 
 from __future__ import annotations
@@ -22,89 +23,14 @@ import os
 import sys
 from importlib.machinery import PathFinder, SourceFileLoader
 
+from hcride.runtime.projectfiles import ProjectFiles
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no ``typing`` at run time: it costs milliseconds at start
     from collections.abc import Callable
     from typing import Any
 
     from hcride.runtime.engine import Engine
-
-HCRIDE_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-"""The ``hcride`` package's folder: never reloadable, whatever the project."""
-_VENV_MARKERS = ("site-packages", "dist-packages", "__pypackages__")
-
-
-class ProjectFiles:
-    """Which files are reloadable modules of ``project``: ``.py`` files inside it (by
-    their real path), not the main script, not hcride's own, not under a folder named
-    ``site-packages``, ``dist-packages`` or ``__pypackages__``, a hidden folder or a
-    virtual environment (a folder holding ``pyvenv.cfg``); a symbolic link to a file
-    is judged by where it points. ``project`` and ``main_file`` are real paths."""
-
-    def __init__(self, project: str, main_file: str | None = None) -> None:
-        self.project = project
-        self._prefix = project if project.endswith(os.sep) else project + os.sep
-        self._hcride = HCRIDE_ROOT + os.sep
-        self._main = main_file or ""
-        self._dirs: dict[str, bool] = {}
-        self._origins: dict[str, tuple[str, bool]] = {}
-
-    def _inside(self, real: str) -> bool:
-        return real == self.project or real.startswith(self._prefix)
-
-    def origin(self, origin: str) -> str | None:
-        """``origin`` (a module's file as the import system found it) resolved, if it
-        is a reloadable module's file, else None.
-
-        Asked for every import: string work, one ``realpath`` per folder (cached) and
-        one ``lstat``, where ``is_reloadable_file`` resolves every part."""
-        if not origin.endswith(".py"):
-            return None
-        folder, name = os.path.split(origin)
-        known = self._origins.get(folder)
-        if known is None:
-            real = os.path.realpath(folder)
-            ours = (real + os.sep).startswith(self._hcride)
-            ok = self._inside(real) and not ours and self._dir_ok(real)
-            known = self._origins[folder] = (real, ok)
-        real, ok = known
-        if not ok:
-            return None
-        path = os.path.join(real, name)
-        if os.path.islink(path):  # a link to a file: judge where it points
-            return os.path.realpath(path) if self.is_reloadable_file(path) else None
-        if path == origin:
-            path = origin  # one string for both names of the file (kept per module)
-        return None if path == self._main else path
-
-    def is_reloadable_file(self, path: str) -> bool:
-        """Is the file at ``path`` (resolved first) a reloadable module's?"""
-        real = os.path.realpath(path)
-        if os.path.splitext(real)[1] != ".py" or real == self._main:
-            return False
-        if not self._inside(real) or (real + os.sep).startswith(self._hcride):
-            return False
-        return self._dir_ok(os.path.dirname(real))
-
-    def _dir_ok(self, folder: str) -> bool:
-        """May a real folder hold reloadable modules (itself and every folder up to the
-        project)?"""
-        cached = self._dirs.get(folder)
-        if cached is not None:
-            return cached
-        if folder == self.project or not self._inside(folder):
-            ok = True
-        else:
-            name = os.path.basename(folder)
-            ok = (
-                name not in _VENV_MARKERS
-                and not name.startswith(".")
-                and not os.path.exists(os.path.join(folder, "pyvenv.cfg"))
-                and self._dir_ok(os.path.dirname(folder))
-            )
-        self._dirs[folder] = ok
-        return ok
-
 
 class _Config:
     """What the launcher said, kept until the engine is made from it."""
@@ -178,7 +104,7 @@ def engine() -> Engine:
         try:
             from hcride.runtime import engine as engine_module
 
-            made = engine_module.configure(
+            made = engine_module.Engine(
                 _config.project, _config.main_file, _config.mode,
                 main_source=_config.main_source,
             )
@@ -196,6 +122,22 @@ def engine() -> Engine:
             _finder = None
         _engine = made
         return made
+
+
+def get_engine() -> Engine:
+    """The process's engine: the one the launcher configured (made on first use), or,
+    for a program started without ``hcride run`` (plain ``python main.py`` using the
+    API), one made now for the project ``HCRIDE_PROJECT`` or the main script's folder."""
+    if _engine is not None:  # the API asks at every call
+        return _engine
+    with _lock:
+        if _config is None:
+            main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+            main = os.path.realpath(main_file) if main_file else None
+            project = os.environ.get("HCRIDE_PROJECT") or (
+                os.path.dirname(main) if main else os.getcwd())
+            configure(os.path.realpath(project), main)
+    return engine()
 
 
 class _LightFinder:

@@ -1,7 +1,7 @@
 """The HCR engine inside the user's program: tracks reloadable modules and applies
 batches of new versions with the rules of ``semantics.md``.
 
-Standard library only. One engine per process (``get_engine()``).
+Standard library only. One engine per process (``bootstrap.get_engine()``).
 
 A reload goes: collect what is pending -> stage (parse, type check; nothing live is
 touched) -> before handlers -> commit in dependency order, every mutation logged so
@@ -30,12 +30,13 @@ from hcride.analysis import statements as st
 from hcride.analysis.diff import type_changes
 from hcride.analysis.incremental import Update, update_table
 from hcride.analysis.statements import ModuleTable
-from hcride.runtime import bootstrap, changes, handlers, modcache
+from hcride.runtime import changes, handlers, modcache
 from hcride.runtime.commit import ClosureWork, ModuleCommit, compile_bare_def
 from hcride.runtime.commit import compile_statement as _compile
 from hcride.runtime.finder import closures_of
 from hcride.runtime.patching import UndoLog, patch_closure
 from hcride.runtime.plan import CommitPlan, forget_deleted, plan_commit
+from hcride.runtime.projectfiles import ProjectFiles
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
 
 Listener = Callable[[str, dict], None]
@@ -293,7 +294,7 @@ class Engine:
         self._batch: set[str] = set()
         self._first_imports: list[str] = []
         """Modules first imported while the batch being committed ran."""
-        self._files = bootstrap.ProjectFiles(
+        self._files = ProjectFiles(
             str(self.project), str(self.main_file) if self.main_file else None)
         self._order = 0
         self._loader = type("_Loader", (_Loader,), {"_engine": self})
@@ -345,7 +346,7 @@ class Engine:
         self.adopt_loaded_modules()
 
     def is_reloadable_file(self, path: Path) -> bool:
-        """Is the file at ``path`` a reloadable module's (``bootstrap.ProjectFiles``)?"""
+        """Is the file at ``path`` a reloadable module's (``ProjectFiles``)?"""
         try:
             return self._files.is_reloadable_file(os.fspath(path))
         except (OSError, ValueError):
@@ -950,10 +951,6 @@ def _staging_error(module: str, path: str, exc: Exception) -> Rejection:
                      f"{type(exc).__name__}: {exc}{place}", file=path)
 
 
-_engine: Engine | None = None
-_engine_lock = threading.Lock()
-
-
 def order_by_dependencies(names: list[str], deps: dict[str, set[str]]) -> list[str]:
     """``names`` (given in load order) with each one after the names it depends on;
     among those ready, load order first; a cycle is broken at its first name in load
@@ -985,32 +982,3 @@ def order_by_dependencies(names: list[str], deps: dict[str, set[str]]) -> list[s
             if waiting[user] == 0 and user not in placed:
                 heapq.heappush(ready, rank[user])
     return done
-
-
-def configure(project: Path | str, main_file: Path | str | None, mode: str = "detect",
-              main_source: bytes | None = None) -> Engine:
-    """Create the process's engine (``bootstrap.engine()`` does, for the launcher)."""
-    global _engine
-    with _engine_lock:
-        _engine = Engine(project, main_file, mode, main_source)
-        return _engine
-
-
-def get_engine() -> Engine:
-    """The process's engine; created on first use for a program started without
-    ``hcride run`` (project = the main script's folder, or ``HCRIDE_PROJECT``); under
-    the launcher, the one it configured (``bootstrap``)."""
-    global _engine
-    if bootstrap.configured():
-        return bootstrap.engine()
-    with _engine_lock:
-        if _engine is None:
-            main = sys.modules.get("__main__")
-            main_file = getattr(main, "__file__", None)
-            project = os.environ.get("HCRIDE_PROJECT") or (
-                str(Path(main_file).resolve().parent) if main_file else os.getcwd()
-            )
-            _engine = Engine(Path(project), Path(main_file) if main_file else None)
-        engine = _engine
-    engine.install()
-    return engine

@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from hcride.runtime.engine import configure  # noqa: E402
+from hcride.runtime import bootstrap  # noqa: E402
 
 
 def make_module(lines: int, variant: int = 0, nested: bool = False) -> str:
@@ -98,10 +98,10 @@ def bench_pause(sizes: list[int], repeat: int, root: Path, tag: str = "",
     if not hcr_dir.exists():
         hcr_dir.mkdir()
         plain_dir.mkdir()
-        engine = configure(hcr_dir, None)
-        engine.install()
+        bootstrap.configure(os.path.realpath(hcr_dir), None)
+        bootstrap.engine()  # made and installed now
         sys.path[:0] = [str(hcr_dir), str(plain_dir)]
-    from hcride.runtime.engine import get_engine
+    from hcride.runtime.bootstrap import get_engine
 
     engine = get_engine()
     for size in sizes:
@@ -141,7 +141,7 @@ def bench_pause(sizes: list[int], repeat: int, root: Path, tag: str = "",
 
 def bench_calls(root: Path) -> tuple[float, float]:
     """Seconds per million calls: a function reloaded 10 times vs never reloaded."""
-    from hcride.runtime.engine import get_engine
+    from hcride.runtime.bootstrap import get_engine
 
     engine = get_engine()
     folder = engine.project
@@ -170,7 +170,7 @@ def rss_kb() -> int:
 
 
 def bench_memory(reloads: int) -> tuple[float, float]:
-    from hcride.runtime.engine import get_engine
+    from hcride.runtime.bootstrap import get_engine
 
     engine = get_engine()
     path = engine.project / "memmod.py"

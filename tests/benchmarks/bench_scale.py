@@ -101,7 +101,7 @@ for name, module in list(sys.modules.items()):
             source += len(handle.read())
 print(f"import_bytes {{grown}} source_bytes {{source}}")
 if hcr is not None:
-    from hcride.runtime.engine import get_engine
+    from hcride.runtime.bootstrap import get_engine
 
     print(f"tracked {{len(get_engine()._tracked)}}")
 
