@@ -218,7 +218,7 @@ def test_revert_an_older_reload_keeps_later_saves(qtbot, make_window, tmp_path: 
     expected = LOGIC.replace("speed {SPEED}", "fast {SPEED}")
     assert logic.read_text() == expected, "the later save stays"
     assert window.editor().text() == expected and not window.editor().is_modified
-    assert any(r.startswith("↶ reverting build") and "later changes of logic.py stay" in r
+    assert any(r.startswith("↶ reverting build") and "later saves of logic.py kept" in r
                for r in rows(window))  # fmt: skip
     qtbot.waitUntil(lambda: results(window).count("applied") == 3, timeout=WAIT)
     count = len(rows(window))

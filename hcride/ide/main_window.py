@@ -1050,7 +1050,7 @@ class MainWindow(QMainWindow):
             reverted.append(Path(file).name)
         if not reverted:
             return False
-        since = f" (the later changes of {', '.join(kept)} stay)" if kept else ""
+        since = f" (later saves of {', '.join(kept)} kept)" if kept else ""
         self.console_model.append_line(
             "system", f"↶ reverting build {build}: {', '.join(reverted)}{since}"
         )
