@@ -378,3 +378,30 @@ def test_output_streams_kept_apart(tmp_path: Path, sessions: list[Session]) -> N
     rec.wait_for(ev.ProgramExited)
     assert rec.stdout() == "".join(f"out {i}\n" for i in range(50))
     assert rec.stderr() == "".join(f"err {i}\n" for i in range(50))
+
+
+def test_program_end_reported_at_once(tmp_path: Path, sessions: list[Session]) -> None:
+    """A program that ends on its own is reported as exited as soon as its connection
+    closed (walkthrough under Xvfb: 2 s late every time, because a second
+    ``_on_disconnect`` shadowed the one that says every message was read, so
+    ``_reap`` always waited its 2 s fallback; the IDE kept Stop enabled that long and
+    ``hcride run --watch`` returned 2 s after the program)."""
+    write(tmp_path / "logic.py", LOGIC)
+    write(
+        tmp_path / "main.py",
+        """
+        import logic
+        input()
+        print("bye", flush=True)
+        """,
+    )
+    rec = Recorder()
+    session = make_session(tmp_path, rec, capture_output=True)
+    sessions.append(session)
+    wait_loaded(rec, "logic")
+    session.send_stdin("\n")
+    exited = rec.wait_for(ev.ProgramExited)
+    bye = next(e for e in rec.of(ev.Output) if "bye" in e.text)
+    assert exited.returncode == 0
+    assert session._gone.is_set(), "the closed connection was not taken as the program's end"
+    assert exited.time - bye.time < 1.5, f"reported {exited.time - bye.time:.2f} s after its end"

@@ -131,7 +131,7 @@ def test_stale_global_new_initializer_on_request(qtbot, window: MainWindow) -> N
     qtbot.waitUntil(lambda: "applied" in results(window), timeout=WAIT)
     window._show_module("logic")
     qtbot.waitUntil(lambda: variable(window, "SPEED") is not None, timeout=WAIT)
-    assert variable(window, "SPEED") == ("10", "preserved (stale)")
+    assert variable(window, "SPEED") == ("10", "stale")
     row = next(r for r in range(window.variables_model.rowCount())
                if window.variables_model.index(r, 0).data() == "SPEED")  # fmt: skip
     assert window.variables_pane.stale_name(window.variables_model.index(row, 0)) == "SPEED"
@@ -140,7 +140,7 @@ def test_stale_global_new_initializer_on_request(qtbot, window: MainWindow) -> N
     window.variables_pane.run_initializer.emit("SPEED")
     qtbot.waitUntil(lambda: any(r.endswith("speed 20") for r in rows(window)), timeout=WAIT)
     qtbot.waitUntil(lambda: "initializer run" in results(window), timeout=WAIT)
-    qtbot.waitUntil(lambda: variable(window, "SPEED") == ("20", "initialized (new initializer run)"),
+    qtbot.waitUntil(lambda: variable(window, "SPEED") == ("20", "re-initialized"),
                     timeout=WAIT)  # fmt: skip
 
 

@@ -59,7 +59,8 @@ def test_save_build_apply(tmp_path: Path) -> None:
     texts = [c.text for c in row.details[0].children]
     assert "patched: update" in texts
     assert "initialized: y" in texts
-    assert any("x (initializer changed: live value kept)" in t for t in texts)
+    assert "stale (initializer changed, live value kept): x" in texts
+    assert not any(t.startswith("preserved:") for t in texts), "x is listed once, as stale"
     assert state.reports["logic"].preserved == ["x"]
 
 

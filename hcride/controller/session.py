@@ -526,10 +526,6 @@ class Session:
             return f"hello from pid {pid!r}, which is not the program"
         return None
 
-    def _on_disconnect(self) -> None:
-        self._connected.clear()
-        self._gone.set()
-
     def _on_connect(self, hello: dict[str, Any]) -> None:
         pid = hello.get("pid")
         mode = hello.get("mode")
@@ -548,9 +544,12 @@ class Session:
             self._send(msg)
 
     def _on_disconnect(self) -> None:
-        """The connection broke while the program may run on: the runtime reconnects
-        after a framing error; if it has not within ``RECONNECT_GRACE_S``, say so."""
+        """The connection closed: every message the program sent has been read (its
+        exit is reported now, not after ``_reap``'s fallback wait). The program may
+        also run on: the runtime reconnects after a framing error; if it has not
+        within ``RECONNECT_GRACE_S``, say so."""
         self._connected.clear()
+        self._gone.set()
         proc = self._proc
         timer = threading.Timer(RECONNECT_GRACE_S, self._check_reconnected, args=(proc,))
         timer.daemon = True

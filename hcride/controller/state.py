@@ -105,6 +105,9 @@ class LogEntry:
         return "" if self.duration_ms is None else f"{self.duration_ms:.1f} ms"
 
 
+STALE_LABEL = "stale (initializer changed, live value kept)"
+"""The reload log's group of preserved globals whose initializer changed (one group of
+its own: after the preserved names it read as if all of them were stale)."""
 MAX_LOG_ROWS = 500
 """Reload log rows kept (the newest)."""
 LOG_SLACK = 100
@@ -487,7 +490,9 @@ class SessionState:
             ("patched", report.patched),
             ("added", report.added),
             ("initialized", report.initialized),
-            ("preserved", report.preserved),
+            ("preserved", [n for n in report.preserved if n not in stale]),
+            (STALE_LABEL, [n for n in report.preserved if n in stale]
+             + [n for n in report.stale if n not in report.preserved]),  # fmt: skip
             ("re-evaluated", report.reevaluated),
             ("removed", report.removed),
             ("not run", report.skipped),
@@ -497,13 +502,8 @@ class SessionState:
         for label, names in groups:
             if not names:
                 continue
-            shown = [
-                f"{n} (initializer changed: live value kept)" if n in stale else n for n in names
-            ]
-            group = LogNode(f"{label}: {', '.join(shown)}", file=entry.file, kind=label)
-            group.children = [
-                LogNode(text, file=entry.file, kind="stale" if n in stale else label)
-                for n, text in zip(names, shown, strict=True)
-            ]
+            kind = "stale" if label == STALE_LABEL else label
+            group = LogNode(f"{label}: {', '.join(names)}", file=entry.file, kind=kind)
+            group.children = [LogNode(n, file=entry.file, kind=kind) for n in names]
             node.children.append(group)
         row.details.append(node)

@@ -5,6 +5,7 @@ put a module back to its version before a reload)."""
 from __future__ import annotations
 
 import ast
+import difflib
 from pathlib import Path
 
 from hcride.controller.state import MAX_LOG_ROWS
@@ -50,6 +51,45 @@ def initializer(source: str, name: str) -> str | None:
     return None
 
 
+def revert_text(before: str, after: str, current: str) -> str | None:
+    """``current`` with the change ``before`` -> ``after`` taken back, as ``git revert``
+    does: each hunk of that change whose lines ``current`` still has as ``after`` had
+    them gets ``before``'s lines again; edits made since elsewhere in the file stay.
+    None when a later edit changed the same lines (the revert would lose it)."""
+    if current == after:
+        return before
+    a, b, c = (t.splitlines(keepends=True) for t in (after, before, current))
+    at: dict[int, int] = {}  # line of ``after`` -> the same, unchanged line of ``current``
+    for tag, i1, i2, j1, _j2 in difflib.SequenceMatcher(None, a, c, autojunk=False).get_opcodes():
+        if tag == "equal":
+            at.update((i1 + k, j1 + k) for k in range(i2 - i1))
+    edits: list[tuple[int, int, list[str]]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if i1 < i2:  # lines of ``after`` to put back as ``before`` had them
+            start = at.get(i1, -1)
+            if start < 0 or any(at.get(k) != start + k - i1 for k in range(i1, i2)):
+                return None  # changed since (or not together any more)
+            end = start + i2 - i1
+        else:  # lines ``after`` removed: back between the same neighbours
+            if i1 == 0:
+                start = 0 if (not a or at.get(0) == 0) else -1
+            elif i1 == len(a):
+                start = len(c) if at.get(i1 - 1) == len(c) - 1 else -1
+            else:
+                above = at.get(i1 - 1)
+                start = at.get(i1, -1) if above is not None and at.get(i1) == above + 1 else -1
+            if start < 0:
+                return None
+            end = start
+        edits.append((start, end, b[j1:j2]))
+    out = list(c)
+    for start, end, lines in reversed(edits):
+        out[start:end] = lines
+    return "".join(out)
+
+
 class VersionHistory:
     """Per file, the text the program ran before each applied build."""
 
@@ -86,6 +126,13 @@ class VersionHistory:
             if number == build:
                 return list(texts)
         return []
+
+    def after(self, build: int, file: str) -> bytes | None:
+        """``file``'s text in ``build`` (None: not in it)."""
+        for number, texts in self.applied:
+            if number == build:
+                return texts.get(file)
+        return None
 
     def before(self, build: int, file: str) -> bytes | None:
         """``file``'s text before ``build`` was applied (None: unknown)."""

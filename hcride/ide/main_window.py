@@ -42,12 +42,12 @@ from hcride.ide.atomic import atomic_write
 from hcride.ide.bridge import EventBridge
 from hcride.ide.editor import CodeEditor, search_flags
 from hcride.ide.editor_tabs import EditorTabs
-from hcride.ide.live import VersionHistory, initializer
+from hcride.ide.live import VersionHistory, initializer, revert_text
 from hcride.ide.models.console import ConsoleModel
 from hcride.ide.models.module_tree import ModuleTreeModel, PathRole
-from hcride.ide.models.reload_log import FileRole, LineRole, ReloadLogModel
+from hcride.ide.models.reload_log import RESULT_TEXTS, FileRole, LineRole, ReloadLogModel
 from hcride.ide.models.variables import VariablesModel
-from hcride.ide.panes import ConsolePane, FindBar, VariablesPane
+from hcride.ide.panes import ConsolePane, FindBar, VariablesPane, text_margin
 from hcride.ide.project_tree import ProjectTree
 from hcride.ide.recovery import Recovery
 from hcride.ide.recovery import default_dir as recovery_default_dir
@@ -244,9 +244,11 @@ class MainWindow(QMainWindow):
         header = self.reload_log.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(0, 110)
-        header.resizeSection(2, 130)
-        header.resizeSection(3, 80)
+        fm = self.reload_log.fontMetrics()
+        pad = 2 * text_margin(self.reload_log) + 12
+        header.resizeSection(0, self.reload_log.indentation() + fm.horizontalAdvance("00:00:00") + pad)
+        header.resizeSection(2, max(fm.horizontalAdvance(r) for r in RESULT_TEXTS) + pad)
+        header.resizeSection(3, fm.horizontalAdvance("1000.0 ms") + pad)
         self.reload_log.activated.connect(self._on_log_activated)
         self.reload_log.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.reload_log.customContextMenuRequested.connect(self._log_menu)
@@ -412,7 +414,8 @@ class MainWindow(QMainWindow):
     # ================================================================ projects
 
     def open_project_dialog(self) -> None:
-        start = str(self.project or Path.home())
+        # next to the open project (another project is rarely inside this one)
+        start = str(self.project.parent if self.project is not None else Path.home())
         folder = self.ask_directory("Open Project", start)
         if folder:
             self.open_project(Path(folder))
@@ -426,8 +429,7 @@ class MainWindow(QMainWindow):
         self._forget_unsaved()
         if self.project is not None:
             self._save_project_settings()
-        if self.driver.running:
-            self.driver.stop()
+        self.driver.detach()  # its program stops; what it still reports is not this project's
         self.tabs.close_all()
         self.project = Path(norm(project)) if project is not None and project.is_dir() else None
         self.state = SessionState(self.project)
@@ -435,6 +437,7 @@ class MainWindow(QMainWindow):
         self.tree_model.set_project(self.project)
         self.log_model.set_state(self.state)
         self._clear_variables("Not running")
+        self.console_pane.set_modules([])
         self.console_model.clear()
         self._load_reload_mode()
         if self.project is None:
@@ -742,7 +745,7 @@ class MainWindow(QMainWindow):
         marks: list[tuple[int, str]] = list(self._startup_marks.get(norm(ed.path), []))
         for rej in self.state.problems_for(str(ed.path)):
             line = rej.line or (ed.class_line(rej.cls) if rej.cls else 0) or 1
-            marks.append((line, rej.describe()))
+            marks.append((line, _annotation(rej)))
         if marks or ed.problem_lines:
             ed.set_problems(marks)
 
@@ -977,7 +980,7 @@ class MainWindow(QMainWindow):
             self.log_model.sync()
             if ok:
                 marks = dict(self.variables_model.marks)
-                marks[name] = "initialized (new initializer run)"
+                marks[name] = "re-initialized"
                 self.variables_model.set_marks(marks)
 
         self.evaluate_in_program(mod, code, done)
@@ -1010,25 +1013,46 @@ class MainWindow(QMainWindow):
         if not 0 <= row < len(self.state.log):
             return False
         entry = self.state.log[row]
-        files = self.history.files_of(entry.build) if entry.build is not None else []
-        reverted = []
+        build = entry.build
+        files = self.history.files_of(build) if build is not None else []
+        texts: dict[str, str] = {}  # file -> its text with that reload taken back
+        kept: list[str] = []  # files changed since: their later edits stay
         for file in files:
-            text = self.history.before(entry.build, file)
-            if text is None:
+            before, after = self.history.before(build, file), self.history.after(build, file)
+            if before is None or after is None:
                 continue
             ed = self.tabs.editor_for(file)
+            encoding = ed.encoding if ed is not None else "utf-8"
+            try:
+                current = ed.text() if ed is not None else Path(file).read_text(encoding)
+                old, new = before.decode(encoding), after.decode(encoding)
+            except (OSError, UnicodeDecodeError, LookupError):
+                continue
+            text = revert_text(old, new, current)
+            if text is None:  # a later save changed the same lines: taking it back loses them
+                self.console_model.append_line("system", (
+                    f"↶ cannot revert build {build}: {Path(file).name} was changed since on "
+                    "the same lines (revert the later reloads first); nothing was changed"))
+                return False  # fmt: skip
+            if current != new:
+                kept.append(Path(file).name)
+            texts[file] = text
+        reverted = []
+        for file, text in texts.items():
+            ed = self.tabs.editor_for(file)
             if ed is not None:
-                ed.set_text(text.decode(ed.encoding, "replace"))
+                ed.set_text(text)
                 if not self.tabs.save(ed):
                     continue
             else:
-                atomic_write(Path(file), text)
+                atomic_write(Path(file), text.encode("utf-8"))  # read as UTF-8 above
                 self._on_saved(norm(file))
             reverted.append(Path(file).name)
         if not reverted:
             return False
+        since = f" (later saves of {', '.join(kept)} kept)" if kept else ""
         self.console_model.append_line(
-            "system", f"↶ reverting build {entry.build}: {', '.join(reverted)}"
+            "system", f"↶ reverting build {build}: {', '.join(reverted)}{since}"
         )
         self.driver.build_now()
         return True
@@ -1285,6 +1309,17 @@ def default_size(screen: QSize) -> tuple[int, int]:
     return min(1280, int(screen.width() * 0.92)), min(800, int(screen.height() * 0.9))
 
 
+def _annotation(rej: Any) -> str:
+    """A refusal as said under its line: what is wrong, without the module and the
+    file's path (``describe()``'s, for the log and the terminal) that the editor shows."""
+    if rej.kind == "type_change":
+        return f"class {rej.cls}: " + "; ".join(rej.differences)
+    text = rej.message
+    if rej.kind == "syntax" and not text.split(":", 1)[0].endswith("Error"):
+        text = f"SyntaxError: {text}"
+    return text + (f" (column {rej.col})" if rej.col else "")
+
+
 def _marks(report: Any) -> dict[str, str]:
     marks: dict[str, str] = {}
     for name in report.initialized:
@@ -1292,5 +1327,5 @@ def _marks(report: Any) -> dict[str, str]:
     for name in report.preserved:
         marks[name] = "preserved"
     for name in report.stale:
-        marks[name] = "preserved (stale)"
+        marks[name] = "stale"
     return marks

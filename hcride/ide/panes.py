@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from hcride.ide import ansi
 from hcride.ide.models.console import ConsoleModel, RawRole
-from hcride.ide.models.variables import VariablesModel, VarNode
+from hcride.ide.models.variables import MARKS, VariablesModel, VarNode
 
 SCROLL_MS = 30
 """While following the console's end: one scroll per this many ms, not one per flush."""
@@ -526,8 +526,11 @@ class VariablesPane(QWidget):
         header = self.view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        fm = self.view.fontMetrics()
+        marks = max(fm.horizontalAdvance(m) for m in (*MARKS, "Reload")) + 2 * text_margin(
+            self.view) + 8  # fmt: skip  # every mark whole ("stale" was "preserved …")
         self.fitter = ColumnFitter(
-            self.view, {0: (0.26, 70, 160), 1: (0.24, 60, 150), 3: (0.22, 72, 90)}
+            self.view, {0: (0.26, 70, 160), 1: (0.24, 60, 150), 3: (0.0, marks, marks)}
         )
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)

@@ -139,7 +139,11 @@ class RunConfigDialog(QDialog):
         self.env.setFixedHeight(90)
         self.python = QLineEdit(config.python, self)
         self.python.setObjectName("runPython")
-        self.python.setPlaceholderText(f"found automatically: {config.interpreter(project)}")
+        found = find_interpreter(project)
+        self.python.setPlaceholderText(
+            f"the IDE's python: {found} (no .venv or venv in the project)"
+            if found == Path(sys.executable) else f"found automatically: {found}"
+        )  # fmt: skip
         self.mode = QComboBox(self)
         self.mode.setObjectName("runMode")
         self.mode.addItems(MODES)

@@ -41,19 +41,55 @@ class SessionDriver:
         self.busy = False
         self.script: Path | None = None
         self._started_with: tuple = ()
+        self._generation = 0
+        """Bumped by ``detach``: events and replies of the sessions before are dropped."""
 
     @property
     def running(self) -> bool:
         return bool(self.session is not None and self.session.running)
 
+    def _poster(self) -> Callable[[ev.Event], None]:
+        """``bridge.post`` for the session made now: silent once it was detached."""
+        generation = self._generation
+
+        def post(event: ev.Event) -> None:
+            if generation == self._generation:
+                self.bridge.post(event)
+
+        return post
+
+    def _deliver(self, callback: Callable[..., None]) -> Callable[..., None]:
+        """``callback`` run in the GUI thread, unless the session was detached meanwhile
+        (a reply about the program of another project)."""
+        generation = self._generation
+
+        def deliver(*args: Any) -> None:
+            if generation == self._generation:
+                self.bridge.call(callback, *args)
+
+        return deliver
+
+    def detach(self) -> None:
+        """Another project: close the session (its program stopped, its project no
+        longer watched) and drop whatever it still reports, so that the program's
+        last output and its "stopped" do not land in the new project's panes."""
+        self._generation += 1
+        session, self.session = self.session, None
+        self.script = None
+        self._started_with = ()
+        if session is not None:
+            self._submit(session.close)
+
     def _submit(self, fn: Callable[[], None]) -> concurrent.futures.Future:
+        post = self._poster()
+
         def job() -> None:
             self.busy = True
             try:
                 fn()
             except Exception as exc:  # a failure to start must reach the user
                 log.exception("session call failed")
-                self.bridge.post(ev.IpcProblem(message=f"{type(exc).__name__}: {exc}"))
+                post(ev.IpcProblem(message=f"{type(exc).__name__}: {exc}"))
             finally:
                 self.busy = False
 
@@ -72,23 +108,32 @@ class SessionDriver:
         self.script = script
         self._started_with = (script, tuple(args), python, cwd, tuple(sorted((env or {}).items())))
 
+        post = self._poster()
+        generation = self._generation
+
         def start() -> None:
+            if generation != self._generation:
+                return  # another project was opened before this Run got its turn
             if self.session is not None:
                 self.session.close()
             factory = self._factory or _session_class()
-            self.session = factory(
+            self.session = session = factory(
                 project=project,
                 script=script,
                 args=args,
                 watch=True,
                 capture_output=True,
-                on_event=self.bridge.post,
+                on_event=post,
                 mode=self.mode,
                 python=python,
                 cwd=cwd,
                 env=env or {},
             )
-            self.session.start()
+            session.start()
+            if generation != self._generation:  # detached while it started
+                session.close()
+                if self.session is session:
+                    self.session = None
 
         self._submit(start)
 
@@ -132,8 +177,7 @@ class SessionDriver:
             callback(False, None, "not running")
             return
 
-        def reply(ok: bool, data: Any, error: str | None) -> None:
-            self.bridge.call(callback, ok, data, error)
+        reply = self._deliver(callback)
 
         def send() -> None:
             try:
@@ -152,8 +196,7 @@ class SessionDriver:
             callback(False, None, "not running")
             return
 
-        def reply(ok: bool, data: Any, error: str | None) -> None:
-            self.bridge.call(callback, ok, data, error)
+        reply = self._deliver(callback)
 
         def send() -> None:
             try:

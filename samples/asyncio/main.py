@@ -36,7 +36,8 @@ async def main() -> None:
     while True:
         result = hcr.perform_code_reload()
         if result.reloaded or result.rejected or result.error:
-            print(f"[reload] {result.status}: {', '.join(result.reloaded)}", flush=True)
+            names = result.reloaded or [r.module for r in result.rejected]
+            print(f"[reload] {result.status}: {', '.join(names)}", flush=True)
             if result.ok:
                 start_worker()
         await asyncio.sleep(INTERVAL)

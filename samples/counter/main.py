@@ -16,7 +16,8 @@ n = 0
 while ticks == 0 or n < ticks:
     result = hcr.perform_code_reload()
     if result.reloaded or result.rejected or result.error:
-        print(f"[reload] {result.status}: {', '.join(result.reloaded)}", flush=True)
+        names = result.reloaded or [r.module for r in result.rejected]
+        print(f"[reload] {result.status}: {', '.join(names)}", flush=True)
     counter.tick()
     n += 1
     time.sleep(0.5)

@@ -28,6 +28,13 @@ _RESULT_STATE = {
     "started": "main script",
 }
 
+RESULT_TEXTS = (
+    "applied", "rejected", "failed", "building", "pending", "restart needed", "ipc problem",
+    "started", "stopped", "exited with code 255", "killed by SIGKILL",
+    "back to running version", "initializer run", "initializer failed",
+)  # fmt: skip
+"""Every result a row can show (the Result column is made wide enough for each)."""
+
 
 class _Item:
     """A stable handle for ``internalPointer`` (entries and nodes are plain data)."""
@@ -174,8 +181,9 @@ class ReloadLogModel(ColumnsModel):
                 return (data.time_text, data.modules, data.result, data.duration_text)[col]
             if role == Qt.ItemDataRole.ForegroundRole and col == 2:
                 return self._result_colour(data.result)
-            if role == Qt.ItemDataRole.ToolTipRole and data.build is not None:
-                return f"build {data.build}"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{data.result} (build {data.build})" if data.build is not None else (
+                    data.result if col == 2 else None)  # fmt: skip
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return data.text if col == 0 else ""

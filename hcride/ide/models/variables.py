@@ -25,6 +25,16 @@ from PySide6.QtCore import (
 from hcride.ide.models.base import ColumnsModel
 from hcride.ide.theme import Theme
 
+MARKS = {
+    "preserved": "The last reload kept its live value (its assignment did not run again).",
+    "initialized": "New in the last reload: its assignment ran once.",
+    "reevaluated": "A Final constant: the last reload evaluated it again.",
+    "stale": "Preserved, but its initializer changed: the live value is the old one.\n"
+             "Right click: run the new initializer now.",
+    "re-initialized": "Its new initializer was run on request (right click, Variables pane).",
+}
+"""The Reload column's words (short, so that the column stays narrow) and what they mean
+(the cell's tooltip)."""
 PAGE = 200
 CHUNK = 1000
 """At most this many rows under one node: bigger containers are split into ranges."""
@@ -153,7 +163,7 @@ class VariablesModel(ColumnsModel):
         self.module: str | None = None
         self.root = VarNode(None, "")
         self.marks: dict[str, str] = {}
-        """Top-level name -> ``preserved``, ``initialized`` or ``preserved (stale)``."""
+        """Top-level name -> one of ``MARKS`` (what the last reload did with it)."""
         self.error: str | None = None
         self._generation = 0
 
@@ -374,14 +384,18 @@ class VariablesModel(ColumnsModel):
             return self._mark(node) if top else ""
         if role == Qt.ItemDataRole.ToolTipRole and col == 2:
             return node.value
+        if role == Qt.ItemDataRole.ToolTipRole and col == 3 and top:
+            return MARKS.get(self._mark(node))
         if role == Qt.ItemDataRole.BackgroundRole and node.changed:
             return self.theme.colour("changed_background", "#fff2b8")
         if role == Qt.ItemDataRole.ForegroundRole and col == 3 and top:
             mark = self._mark(node)
-            if mark.startswith("preserved"):
+            if mark == "preserved":
                 return self.theme.colour("preserved", "#1b6fb8")
-            if mark == "initialized":
+            if mark in ("initialized", "re-initialized"):
                 return self.theme.colour("initialized", "#1a8a3f")
+            if mark == "stale":
+                return self.theme.state_colour("restart needed")
         if role == KeyRole:
             return node.key
         return None
