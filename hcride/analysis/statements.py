@@ -112,13 +112,13 @@ class ModuleTable:
         for s in self.statements:
             if s.kind != IMPORT:
                 continue
-            nodes = [s.node] if s.node is not None else _reparse(s.text)
+            nodes = [s.node] if s.node is not None else reparse_imports(s.text)
             for node in nodes:
                 found.extend(imported_names(node, package))
         return found
 
 
-def _reparse(text: str) -> list[ast.stmt]:
+def reparse_imports(text: str) -> list[ast.stmt]:
     """The import statements of a kept statement's text (tables keep no trees)."""
     try:
         return [n for n in ast.parse(text.strip()).body if isinstance(n, (ast.Import, ast.ImportFrom))]

@@ -471,14 +471,18 @@ class Session:
                 self._requests.pop(request_id, None)
             self._call(callback, False, None, "program not connected")
 
-    def evaluate(self, module: str, code: str, callback: InspectCallback) -> None:
+    def evaluate(self, module: str, code: str, callback: InspectCallback,
+                 initializes: str | None = None) -> None:
         """Run ``code`` (an expression, or statements) in ``module`` of the program, on
         its main thread at the next safe point; ``callback(ok, data, error)`` gets
-        ``{"value", "type", "statement"}`` or the traceback (``hcride.runtime.evaluate``)."""
+        ``{"value", "type", "statement"}`` or the traceback (``hcride.runtime.evaluate``).
+        ``initializes``: the stale global (or ``Class.attr``) the code gives its value
+        from the file again (then no longer reported stale)."""
         request_id = next(self._ids)
         with self._lock:
             self._requests[request_id] = callback
-        msg = protocol.message("evaluate", id=request_id, module=module, code=code)
+        fields: dict[str, Any] = {"initializes": initializes} if initializes else {}
+        msg = protocol.message("evaluate", id=request_id, module=module, code=code, **fields)
         if not self._send(msg):
             with self._lock:
                 self._requests.pop(request_id, None)

@@ -924,7 +924,8 @@ class MainWindow(QMainWindow):
     # ============================================= live console, initializers, revert
 
     def evaluate_in_program(
-        self, module: str, code: str, done: Any = None, echo: bool = True
+        self, module: str, code: str, done: Any = None, echo: bool = True,
+        initializes: str | None = None,
     ) -> None:
         """Run ``code`` in ``module`` of the program (its main thread, next safe point);
         the answer goes to the console, then the Variables pane is refreshed."""
@@ -946,7 +947,7 @@ class MainWindow(QMainWindow):
                 done(ok and isinstance(data, dict), error)
             QTimer.singleShot(0, self._refresh_variables)
 
-        self.driver.evaluate(module, code, answer)
+        self.driver.evaluate(module, code, answer, initializes)
 
     def _live_modules(self) -> None:
         names = ["__main__", *sorted(n for n in self.state.modules if n != "__main__")]
@@ -983,7 +984,7 @@ class MainWindow(QMainWindow):
                 marks[name] = "re-initialized"
                 self.variables_model.set_marks(marks)
 
-        self.evaluate_in_program(mod, code, done)
+        self.evaluate_in_program(mod, code, done, initializes=name)
 
     def _remember_build(self, result: Any) -> None:
         """Keep the snapshot texts of an applied build (to revert it later)."""

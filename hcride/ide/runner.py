@@ -188,7 +188,8 @@ class SessionDriver:
         self._sender.submit(send)
 
     def evaluate(
-        self, module: str, code: str, callback: Callable[[bool, Any, str | None], None]
+        self, module: str, code: str, callback: Callable[[bool, Any, str | None], None],
+        initializes: str | None = None,
     ) -> None:
         """``Session.evaluate`` with the answer delivered in the GUI thread."""
         session = self.session
@@ -200,7 +201,7 @@ class SessionDriver:
 
         def send() -> None:
             try:
-                session.evaluate(module, code, reply)
+                session.evaluate(module, code, reply, initializes)
             except Exception as exc:
                 reply(False, None, str(exc))
 

@@ -90,6 +90,14 @@ class ModuleCommit:
         """Names this commit will rebind, with their new values (see ``_run``)."""
         self.old_definitions: frozenset[str] = frozenset()
         """Names the running version's ``def``/``class`` statements bind (``run``)."""
+        self.stale_from: dict[str, str] = {}
+        """Stale globals and class attributes (``Class.attr``): the text of the
+        statement that made their live value (given by the engine, updated here)."""
+        self.judged: set[str] = set()
+        self.rebound: list[tuple[str, Any, Any]] = []
+        """``(name, old, new)`` of each existing global this commit rebinds (a ``Final``
+        constant, a def whose decorators changed, an import): the engine rebinds the
+        copies other modules took with ``from module import name``."""
 
     # ------------------------------------------------------------------ module
 
@@ -147,8 +155,11 @@ class ModuleCommit:
                 for name in kept:
                     status[name] = "preserved"
                 report.preserved.extend(kept)
-                if kept and not same:
-                    report.stale.extend(n for n in kept if not self._patch_lambda(stmt, n))
+                for name in kept:
+                    if not same and self._patch_lambda(stmt, name):
+                        self.judge_stale(name, None)
+                    elif self.judge_stale(name, before.text if before else "", stmt.text):
+                        report.stale.append(name)
             elif kind == st.FINAL:
                 values = self.run_statement(stmt)
                 for name in stmt.names:
@@ -162,6 +173,13 @@ class ModuleCommit:
                 if old_blocks is None:
                     old_blocks = _parse_blocks([s for s in plan.replaced if s.kind == st.OTHER])
                 self._block(stmt, old_blocks)
+        for key in list(self.stale_from):
+            if key in self.judged or "." in key:
+                continue
+            if status.get(key) == "preserved":  # unchanged since: still the old value
+                report.stale.append(key)
+            else:  # no longer assigned, or given a value again
+                del self.stale_from[key]
         if plan.docstring_removed:
             self.undo.later_item(ns, "__doc__", None)
         gone = [name for name in dict.fromkeys(plan.gone) if name in ns]
@@ -223,22 +241,58 @@ class ModuleCommit:
         live = self.ns.get(name)
         if not isinstance(live, types.FunctionType) or live.__code__.co_filename != self.filename:
             return False
-        made = [c for c in self.code_of(stmt).co_consts
+        return self._patch_function_from(live, self.code_of(stmt), name)
+
+    def _patch_function_from(self, live: types.FunctionType, code_of_statement: types.CodeType,
+                             label: str) -> bool:
+        """``live`` (made by a ``lambda`` in a statement that changed) takes the code of
+        that lambda in the statement's new code. True if done (or reported as
+        impossible: its free variables changed); False when there is no one such code."""
+        made = [c for c in code_of_statement.co_consts
                 if isinstance(c, types.CodeType) and c.co_name == live.__code__.co_name]
         if len(made) != 1:
             return False
         code = made[0]
         if live.__code__.co_freevars != code.co_freevars:
             self.report.closures_skipped.append(
-                f"{name}: free variables changed ({', '.join(live.__code__.co_freevars)}) -> "
+                f"{label}: free variables changed ({', '.join(live.__code__.co_freevars)}) -> "
                 f"({', '.join(code.co_freevars)}); it keeps its old code"
             )
             return True
         for old, new in changed_nested(live.__code__, code):
             self.closure_work.append(ClosureWork(old, new, self.report))
         patch_closure(live, code, self.undo)
-        self.report.patched.append(name)
+        self.report.patched.append(label)
         return True
+
+    def judge_stale(self, key: str, before: str | None, now: str = "") -> bool:
+        """Is the live value of ``key`` (a global, or ``Class.attr``) stale: made by a
+        statement whose text differs from the one the file has now (``now``)?
+        ``before``: the running version's text of it (None: the value was just made
+        from the new text, nothing is stale). The text that made the live value is
+        kept over later reloads, so the mark lasts until a reload (or the user) gives
+        the value again, or the file says what made it again."""
+        self.judged.add(key)
+        if before is None:
+            self.stale_from.pop(key, None)
+            return False
+        origin = self.stale_from.get(key, before)
+        if now == origin:
+            self.stale_from.pop(key, None)
+            return False
+        self.stale_from[key] = origin
+        return True
+
+    def _patch_member_lambda(self, live: type, chain: tuple[str, ...], member: Statement,
+                             name: str, qual: str) -> bool:
+        """``fmt = lambda self, row: ...`` (or ``staticmethod(lambda ...)``) in a class
+        body changed: the class keeps its function, which takes the new code. True if
+        done (or reported as impossible)."""
+        have = live.__dict__.get(name)
+        func = have.__func__ if isinstance(have, (staticmethod, classmethod)) else have
+        if not isinstance(func, types.FunctionType) or func.__code__.co_filename != self.filename:
+            return False
+        return self._patch_function_from(func, self.member_code(chain, member), qual)
 
     # ------------------------------------------------------------------- blocks
 
@@ -341,7 +395,10 @@ class ModuleCommit:
     def bind(self, name: str, value: Any) -> None:
         """Bind ``name``: at once if new, else at apply time."""
         if name in self.ns:
+            old = self.ns[name]
             self.undo.later_item(self.ns, name, value)
+            if old is not value and not (name.startswith("__") and name.endswith("__")):
+                self.rebound.append((name, old, value))
         else:
             self.undo.set_item(self.ns, name, value)
         self.overlay[name] = value
@@ -417,6 +474,9 @@ class ModuleCommit:
                 if same:
                     assert prior is not None
                     self.shift(have, member, (member.lineno + new_off) - (prior.lineno + old_off))
+                    if member.kind == st.ASSIGN and qual in self.stale_from:
+                        self.judged.add(qual)  # unchanged since: still the old value
+                        report.stale.append(qual)
                     continue
                 if member.kind == st.DEF:
                     if member.node is None:
@@ -452,7 +512,10 @@ class ModuleCommit:
                                              self.run_member(live, chain, member)[name])
                         report.initialized.append(qual)
                     elif have is not MISSING:
-                        report.stale.append(qual)
+                        if self._patch_member_lambda(live, chain, member, name, qual):
+                            self.judge_stale(qual, None)
+                        elif self.judge_stale(qual, prior.text if prior else "", member.text):
+                            report.stale.append(qual)
                 elif member.kind == st.FINAL:
                     self.undo.later_attr(live, name, self.run_member(live, chain, member)[name])
                     report.reevaluated.append(qual)
@@ -464,12 +527,10 @@ class ModuleCommit:
                     self.undo.later_del_attr(live, name)
                     report.removed.append(f"{label}.{name}")
 
-    def run_member(self, live: type, chain: tuple[str, ...], member: Statement,
-                   strip: bool = False) -> dict[str, Any]:
-        """Run one class-body statement as a bare ``class`` of the same name(s) would,
-        in a copy of the live class's namespace; no metaclass, no class hooks.
-
-        A ``__class__`` cell (zero-argument ``super()``) is pointed at ``live``."""
+    def member_code(self, chain: tuple[str, ...], member: Statement,
+                    strip: bool = False) -> types.CodeType:
+        """The code of a bare ``class`` (nested as ``chain``) holding only ``member``:
+        the class body's code, which makes the member when run."""
         node = member.node
         assert node is not None
         if strip:
@@ -483,12 +544,20 @@ class ModuleCommit:
                 fields["type_params"] = []
             node = ast.ClassDef(**fields, lineno=first, col_offset=0,
                                 end_lineno=member.end_lineno, end_col_offset=0)
-        module = compile(ast.Module([node], []), self.filename, "exec", flags=self.flags,
-                         dont_inherit=True)
-        body = module
+        body = compile(ast.Module([node], []), self.filename, "exec", flags=self.flags,
+                       dont_inherit=True)
         for cls_name in chain:
             body = next(c for c in body.co_consts
                         if isinstance(c, types.CodeType) and c.co_name == cls_name)
+        return body
+
+    def run_member(self, live: type, chain: tuple[str, ...], member: Statement,
+                   strip: bool = False) -> dict[str, Any]:
+        """Run one class-body statement as a bare ``class`` of the same name(s) would,
+        in a copy of the live class's namespace; no metaclass, no class hooks.
+
+        A ``__class__`` cell (zero-argument ``super()``) is pointed at ``live``."""
+        body = self.member_code(chain, member, strip)
         self.before_running(body)
         scratch = {k: v for k, v in live.__dict__.items() if k not in ("__dict__", "__weakref__")}
         for name, param in type_param_names(live).items():  # class C[T]: its members see T

@@ -34,7 +34,7 @@ from hcride.runtime import changes, handlers, modcache
 from hcride.runtime.commit import ClosureWork, ModuleCommit, compile_bare_def
 from hcride.runtime.commit import compile_statement as _compile
 from hcride.runtime.finder import closures_of
-from hcride.runtime.patching import UndoLog, patch_closure
+from hcride.runtime.patching import MISSING, UndoLog, patch_closure
 from hcride.runtime.plan import CommitPlan, forget_deleted, plan_commit
 from hcride.runtime.projectfiles import ProjectFiles
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
@@ -79,6 +79,9 @@ class History:
     """The running text is in ``linecache`` (the file on disk differs from it)."""
     known_digest: str | None = None
     """The digest, once computed for a reload (a module never edited hashes on demand)."""
+    stale_from: dict[str, str] | None = None
+    """Stale globals and class attributes: the text of the statement that made their
+    live value (``ModuleCommit.judge_stale``)."""
 
 
 PRISTINE = History()
@@ -133,6 +136,7 @@ class Tracked:
     missing_reported = _in_history("missing_reported")
     pinned = _in_history("pinned")
     known_digest = _in_history("known_digest")
+    stale_from = _in_history("stale_from")
 
     @property
     def source(self) -> str:
@@ -478,6 +482,17 @@ class Engine:
         tracked = self._tracked.get(name)
         return dict(tracked.status or {}) if tracked else {}
 
+    def forget_stale(self, module: str, key: str) -> None:
+        """The live value of ``key`` (a global of ``module``, or ``Class.attr``) was
+        given again from the module's text (the IDE's "run the new initializer"): it is
+        not stale any more."""
+        with self._lock:
+            tracked = self._tracked.get(module)
+            if tracked is not None and tracked.stale_from and key in tracked.stale_from:
+                remaining = dict(tracked.stale_from)
+                del remaining[key]
+                tracked.stale_from = remaining or None
+
     def has_module_changed(self, module: types.ModuleType | str) -> bool:
         """Inside handlers: is ``module`` part of the batch being applied?"""
         name = module if isinstance(module, str) else getattr(module, "__name__", "")
@@ -722,10 +737,13 @@ class Engine:
         saved_handlers = handlers.snapshot()
         reports: list[ModuleReport] = []
         closure_work: list[ClosureWork] = []
+        commits: list[ModuleCommit] = []
         self._first_imports = []
         try:
             for tracked, new_table in order:
-                reports.append(self._commit_module(tracked, new_table, undo, closure_work))
+                reports.append(self._commit_module(tracked, new_table, undo, closure_work,
+                                                   commits))
+            self._follow_imports(commits, undo)
             self._patch_closures(closure_work, undo)
             undo.apply_when_quiet()
         except BaseException as exc:
@@ -901,7 +919,8 @@ class Engine:
     # ------------------------------------------------------------------ commit
 
     def _commit_module(self, tracked: Tracked, new: ModuleTable, undo: UndoLog,
-                       closure_work: list[ClosureWork]) -> ModuleReport:
+                       closure_work: list[ClosureWork],
+                       commits: list[ModuleCommit]) -> ModuleReport:
         """Prepare one module of the batch (``commit.ModuleCommit``); the changes the
         running code can see are made later, all at once, by ``undo.apply()``."""
         filename = tracked.path
@@ -913,11 +932,56 @@ class Engine:
         commit = ModuleCommit(tracked.name, tracked.module.__dict__, filename, old, new, undo,
                               candidate.plan.flags, candidate.codes, report, closure_work,
                               candidate.text)
+        commit.stale_from = dict(tracked.stale_from or {})
+        commits.append(commit)
         status = commit.run(candidate.update, candidate.plan)
-        previous_status = tracked.status
-        tracked.status = status
-        undo.on_undo(lambda: setattr(tracked, "status", previous_status))
+        previous = tracked.status, tracked.stale_from
+        tracked.status, tracked.stale_from = status, commit.stale_from or None
+        undo.on_undo(lambda: setattr(tracked, "status", previous[0]))
+        undo.on_undo(lambda: setattr(tracked, "stale_from", previous[1]))
         return report
+
+    def _follow_imports(self, commits: list[ModuleCommit], undo: UndoLog) -> None:
+        """A name a module of the batch rebinds (a ``Final`` constant, a def whose
+        decorators changed, what an import brings) is rebound too where another module
+        took it with ``from module import name`` (or ``*``), unless that module binds it
+        again further down, and still holds the old object: as a fresh run would have
+        it. Only modules whose source names the module are read (and the main script)."""
+        batch = {c.name: c for c in commits}
+        for commit in commits:
+            if not commit.rebound:
+                continue
+            needle = commit.name.rpartition(".")[2].encode()
+            for holder, namespace, table in self._holders(needle, commit.name, batch):
+                taken = taken_from(table, namespace.get("__package__"), commit.name)
+                bound_here = batch[holder].overlay if holder in batch else {}
+                for name, old, new in commit.rebound:
+                    if (taken(name) and name not in bound_here
+                            and namespace.get(name, MISSING) is old):
+                        undo.later_item(namespace, name, new)
+                        commit.report.followed.append(f"{holder}.{name}")
+
+    def _holders(self, needle: bytes, module: str, batch: dict[str, ModuleCommit]) -> list[
+            tuple[str, dict[str, Any], ModuleTable]]:
+        """``(name, namespace, statement table)`` of the modules (and the main script)
+        whose source mentions ``needle``: those that may have imported from ``module``."""
+        found = []
+        for tracked in list(self._tracked.values()):
+            if tracked.name == module or needle not in tracked.data:
+                continue
+            candidate = tracked.candidate
+            table = (candidate.update.table if tracked.name in batch and candidate is not None
+                     and candidate.update is not None else tracked.table)
+            found.append((tracked.name, tracked.module.__dict__, table))
+        main = sys.modules.get("__main__")
+        if main is not None and self.main_file is not None:
+            try:
+                data = self.main_file.read_bytes()
+                if needle in data:
+                    found.append(("__main__", main.__dict__, st.split_module(data)))
+            except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+                pass
+        return found
 
     @staticmethod
     def _patch_closures(work: list[ClosureWork], undo: UndoLog) -> None:
@@ -940,6 +1004,26 @@ class Engine:
                     f"({', '.join(func.__code__.co_freevars)}) -> "
                     f"({', '.join(item.new.co_freevars)}); it keeps its old code"
                 )
+
+
+def taken_from(table: ModuleTable, package: str | None, module: str) -> Callable[[str], bool]:
+    """For a module's statement ``table``: does a name it holds come from ``from module
+    import ...`` (the last top-level statement binding it is such an import, or a
+    ``from module import *`` that no later statement overrides)?"""
+    taken: dict[str, bool] = {}
+    star = False
+    for stmt in table.statements:
+        if stmt.kind == st.IMPORT and stmt.text.lstrip().startswith("from"):
+            nodes = [stmt.node] if stmt.node is not None else st.reparse_imports(stmt.text)
+            if any(st.imported_names(n, package)[:1] == [module] for n in nodes):
+                if "*" in stmt.text:
+                    star = True
+                    taken = {n: v for n, v in taken.items() if v}
+                taken.update(dict.fromkeys(stmt.names, True))
+                continue
+        if stmt.kind != st.DOC:
+            taken.update(dict.fromkeys(stmt.names, False))
+    return lambda name: taken.get(name, star)
 
 
 def _staging_error(module: str, path: str, exc: Exception) -> Rejection:

@@ -3,7 +3,9 @@ module of the running program, on its main thread at a safe point (where a reloa
 would apply), answered with a ``reply``. The IDE's live console uses it, and so does
 "run the new initializer" of a stale global.
 
-Request: ``{"type": "evaluate", "id": R, "module": str, "code": str}``. The code is
+Request: ``{"type": "evaluate", "id": R, "module": str, "code": str}``, and
+``"initializes": NAME`` when the code runs the new initializer of the stale global (or
+``Class.attr``) ``NAME``: once it ran, the live value is the file's and not stale. The code is
 evaluated as an expression when it is one, else run as statements, with the module's
 globals. Reply data: ``{"value": bounded repr or None, "type": type name or "",
 "statement": bool}``; an exception is ``ok: false`` with its traceback as ``error``.
@@ -31,6 +33,9 @@ def problem(msg: dict[str, Any]) -> str | None:
         return f"module is {module!r}, not a module name"
     if not isinstance(code, str) or not code.strip():
         return "code is not a non-empty string"
+    initializes = msg.get("initializes")
+    if initializes is not None and (not isinstance(initializes, str) or not initializes):
+        return f"initializes is {initializes!r}, not a name"
     if len(code) > MAX_CODE:
         return f"code is {len(code)} characters (at most {MAX_CODE})"
     if module not in sys.modules:
@@ -42,8 +47,9 @@ def reply(request_id: Any, ok: bool, data: Any, error: str | None) -> dict[str, 
     return protocol.message("reply", id=request_id, ok=ok, data=data, error=error)
 
 
-def run(msg: dict[str, Any]) -> dict[str, Any]:
-    """On the main thread: run the request, return the reply message."""
+def run(msg: dict[str, Any], engine: Any = None) -> dict[str, Any]:
+    """On the main thread: run the request, return the reply message (``engine``: told
+    of a stale value given again, ``initializes``)."""
     request_id = msg.get("id")
     reason = problem(msg)
     if reason is not None:
@@ -62,6 +68,8 @@ def run(msg: dict[str, Any]) -> dict[str, Any]:
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         text = "".join(line for line in lines if __file__ not in line)
         return reply(request_id, False, None, text.strip())
+    if engine is not None and msg.get("initializes"):
+        engine.forget_stale(msg["module"], msg["initializes"])
     if statement:
         return reply(request_id, True, {"value": None, "type": "", "statement": True}, None)
     # Imported here, not at start: a program never asked pays nothing for it.
@@ -82,4 +90,4 @@ def submit(agent: Any, msg: dict[str, Any]) -> None:
     if reason is not None:
         agent.send(reply(msg.get("id"), False, None, f"evaluate: {reason}"))
         return
-    agent.run_on_main(lambda: agent.send(run(msg)))
+    agent.run_on_main(lambda: agent.send(run(msg, agent.engine)))

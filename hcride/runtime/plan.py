@@ -81,7 +81,7 @@ def plan_commit(old: ModuleTable, new: ModuleTable, update: Update,
         kind = s.kind
         if kind == st.IMPORT:
             shadowed[id(s)] = frozenset(later)
-            nodes = [s.node] if s.node is not None else _reparse(s.text)
+            nodes = [s.node] if s.node is not None else st.reparse_imports(s.text)
             for node in nodes:
                 imports.extend(st.imported_names(node, package))
         if kind in (st.DEF, st.CLASS):
@@ -138,14 +138,3 @@ def future_flags(table: ModuleTable) -> int:
             feature = getattr(__future__, name, None)
             flags |= getattr(feature, "compiler_flag", 0)
     return flags
-
-
-def _reparse(text: str) -> list:  # type: ignore[type-arg]
-    """The import statements of a kept statement's text (tables keep no trees)."""
-    import ast
-
-    try:
-        return [n for n in ast.parse(text.strip()).body
-                if isinstance(n, (ast.Import, ast.ImportFrom))]
-    except SyntaxError:
-        return []

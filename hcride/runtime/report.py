@@ -33,6 +33,9 @@ class ModuleReport:
     closures_skipped: list[str] = field(default_factory=list)
     """Functions made from a changed nested ``def``/``lambda`` that keep their old
     code, each with the reason (its free variables changed)."""
+    followed: list[str] = field(default_factory=list)
+    """``module.name`` copies other modules took with ``from ... import`` that were
+    rebound with the name (they held the old object)."""
     needs_restart: list[str] = field(default_factory=list)
     """New definitions inside a top-level ``if``/``try``/``with`` block: not bound
     (the block does not run again); a restart binds them."""
