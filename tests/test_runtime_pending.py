@@ -165,3 +165,17 @@ def test_copy_of_project_module_outside_project_not_tracked(start, tmp_path) -> 
     assert "ext" not in prog.modules()
     shutil.copy(outside / "ext.py", prog.root / "copy_of_ext.py")
     assert prog.changed() is False
+
+
+def test_a_file_imported_under_two_names_is_seen_for_both(start) -> None:
+    """A script run from inside its package imports ``util`` and ``shop.util``: one file,
+    two modules. A save is seen (and applied) for both, polling without a controller."""
+    files = {"shop/__init__.py": "", "shop/util.py": "def price():\n    return 1\n"}
+    prog = start(files, "import os, sys\nsys.path.insert(0, os.path.join(os.path.dirname("
+                        "os.path.abspath(__file__)), 'shop'))\nimport util, shop.util")
+    assert prog.changed() is False
+    prog.write("shop/util.py", "def price():\n    return 2\n")
+    assert prog.changed() is True
+    result = prog.reload()
+    assert result["ok"] and sorted(result["reloaded"]) == ["shop.util", "util"], result
+    assert prog.eval("[util.price(), shop.util.price()]") == [2, 2]

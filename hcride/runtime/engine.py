@@ -322,7 +322,9 @@ class Engine:
         self._feed_tried = False
         self._recheck: set[str] = set()
         """Modules to look at in the next scan whatever the feed says (new ones)."""
-        self._by_file: dict[str, str] = {}
+        self._by_file: dict[str, str | tuple[str, ...]] = {}
+        """The module of each file (a tuple for a file imported under several names: a
+        script run from inside its package imports ``util`` and ``shop.util``)."""
         self._main_dirty = True
         self._changes = 0
         """Bumped whenever what is pending may have changed."""
@@ -545,7 +547,13 @@ class Engine:
 
     def _follow(self, tracked: Tracked) -> None:
         """Watch a newly tracked module's folder for changes (once a feed exists)."""
-        self._by_file[tracked.path] = tracked.name
+        known = self._by_file.get(tracked.path)
+        if known is None or known == tracked.name:
+            self._by_file[tracked.path] = tracked.name
+        else:
+            names = (known,) if isinstance(known, str) else known
+            if tracked.name not in names:
+                self._by_file[tracked.path] = (*names, tracked.name)
         if self._feed is not None:
             self._feed.watch(os.path.dirname(tracked.path))
 
@@ -570,8 +578,10 @@ class Engine:
         main = str(self.main_file) if self.main_file is not None else None
         for path in changed:
             name = self._by_file.get(path)
-            if name is not None:
+            if isinstance(name, str):
                 names.add(name)
+            elif name is not None:
+                names.update(name)
             elif path == main:
                 self._main_dirty = True
         return [self._tracked[n] for n in names if n in self._tracked]
