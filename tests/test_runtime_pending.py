@@ -179,3 +179,15 @@ def test_a_file_imported_under_two_names_is_seen_for_both(start) -> None:
     result = prog.reload()
     assert result["ok"] and sorted(result["reloaded"]) == ["shop.util", "util"], result
     assert prog.eval("[util.price(), shop.util.price()]") == [2, 2]
+
+
+def test_saving_a_refused_file_back_says_so_without_a_controller(start) -> None:
+    """``hcride run`` alone: a refused version saved back to the running text is told on
+    stderr, as ``--watch`` and the IDE tell it, and nothing is pending."""
+    src = "from dataclasses import dataclass\n\n\n@dataclass\nclass C:\n    x: int = 0\n"
+    prog = start({"logic.py": src}, "import logic")
+    prog.write("logic.py", src + "    y: int = 1\n")
+    assert prog.reload()["status"] == "rejected"
+    prog.write("logic.py", src)
+    assert prog.changed() is False
+    prog.wait_stderr("hcride: logic: back to the running version (nothing to reload)")

@@ -534,6 +534,8 @@ class Engine:
         if data == tracked.data:
             tracked.candidate = None
             tracked.unpin()  # the file says what runs again
+            if previous is not None and not self.controlled:  # (a controller says it)
+                self._notify("back", {"module": tracked.name, "was_refused": previous.reported})
             return False
         try:
             text = st.decode_source(data)

@@ -54,6 +54,18 @@ def _open_events(events: str | None) -> TextIO | None:
 
 def _attach_reporting(engine: Engine, quiet: bool, stream: TextIO | None) -> None:
     def on_event(kind: str, payload: dict[str, Any]) -> None:
+        if kind == "back":
+            if not quiet:
+                print(f"hcride: {payload['module']}: back to the running version "
+                      "(nothing to reload)", file=sys.stderr, flush=True)
+            if stream is not None:
+                import json
+                import time
+
+                record = {"event": "back_to_running", "time": time.time(), **payload}
+                stream.write(json.dumps(record) + "\n")
+                stream.flush()
+            return
         if kind != "result":
             return
         if not quiet:
