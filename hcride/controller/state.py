@@ -494,6 +494,7 @@ class SessionState:
             (STALE_LABEL, [n for n in report.preserved if n in stale]
              + [n for n in report.stale if n not in report.preserved]),  # fmt: skip
             ("re-evaluated", report.reevaluated),
+            ("rebound where imported", report.followed),
             ("removed", report.removed),
             ("not run", report.skipped),
             ("closure not patched", report.closures_skipped),
