@@ -100,3 +100,45 @@ def test_main_script_change_is_reported_once_and_the_program_runs_on(tmp_path: P
             proc.communicate()
     assert proc.returncode == 7, err  # it ran on, on the old main script, and took the reload
     assert err.count("restart needed") == 1, err
+
+
+CHATTY = """
+import os, sys, logic
+# One write per line, flat out, to the terminal hcride shares with the program.
+while not os.path.exists(sys.argv[1]):
+    sys.stdout.write(logic.word() + "\\n")
+"""
+
+
+def test_hcride_lines_stay_whole_while_the_program_prints_flat_out(tmp_path: Path) -> None:
+    """The program and hcride share the terminal (here one file for stdout and stderr):
+    each ``hcride:`` line is one write, so a program line never lands inside it
+    (``... in 0.4 mstick 3``)."""
+    write(tmp_path / "logic.py", 'def word():\n    return "tick 0"\n')
+    write(tmp_path / "main.py", CHATTY)
+    events, out, stop = tmp_path / "events.jsonl", tmp_path / "out.txt", tmp_path / "stop"
+    env = dict(os.environ, PYTHONPATH=str(hcride_root()), PYTHONUNBUFFERED="1")
+    with open(out, "w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hcride", "run", "--watch", "--events", str(events),
+             str(tmp_path / "main.py"), str(stop)],
+            stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, env=env,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: events.exists() and '"logic"' in events.read_text(), what="loaded")
+        for n in range(1, 11):
+            write(tmp_path / "logic.py", f'def word():\n    return "tick {n}"\n')
+            wait_until(lambda n=n: events.read_text().count('"reload_applied"') >= n,
+                       what=f"reload {n}")
+        stop.write_text("")
+        assert proc.wait(timeout=TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines = out.read_text().splitlines()
+    ours = [line for line in lines if "hcride:" in line]
+    assert len([line for line in ours if "hcride: reloaded logic" in line]) == 10, ours
+    broken = [line for line in ours if not line.startswith("hcride:") or "tick" in line]
+    assert not broken, broken
+    assert set(lines) - set(ours) <= {f"tick {n}" for n in range(11)}

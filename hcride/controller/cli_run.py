@@ -80,10 +80,15 @@ class _Printer:
                     stream.write(event.text)
                     stream.flush()
                 return
-            for line in describe(event):
-                print(f"hcride: {line}", file=sys.stderr, flush=True)
+            # One write for the event: the program shares the terminal, and a line of
+            # its output must not land between our text and its newline (print() writes
+            # them apart on an unbuffered stderr).
+            text = "".join(f"hcride: {line}\n" for line in describe(event))
             if isinstance(event, ev.ReloadFailed) and event.result.error:
-                print(event.result.error, file=sys.stderr, end="", flush=True)
+                text += event.result.error
+            if text:
+                sys.stderr.write(text)
+                sys.stderr.flush()
 
 
 def _forward_stdin(session: Session) -> None:
