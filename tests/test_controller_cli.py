@@ -142,3 +142,53 @@ def test_hcride_lines_stay_whole_while_the_program_prints_flat_out(tmp_path: Pat
     broken = [line for line in ours if not line.startswith("hcride:") or "tick" in line]
     assert not broken, broken
     assert set(lines) - set(ours) <= {f"tick {n}" for n in range(11)}
+
+
+POLLER = """
+import os, sys, time, logic
+while not os.path.exists(sys.argv[1]):
+    try:
+        print("value", logic.value(), flush=True)
+    except Exception as exc:
+        print("error", type(exc).__name__, exc, flush=True)
+    time.sleep(0.02)
+"""
+
+
+def test_a_file_still_being_written_is_built_when_the_writer_closes_it(tmp_path: Path) -> None:
+    """An editor that writes in place truncates the file, then writes: on a loaded
+    machine (or a slow disk) the two can be far apart. The file is open for writing
+    between them; building it then applied an empty module (every function removed:
+    the program's next call raised AttributeError). The watcher waits for the close."""
+    write(tmp_path / "logic.py", 'def value():\n    return "v1"\n')
+    write(tmp_path / "main.py", POLLER)
+    events, stop = tmp_path / "events.jsonl", tmp_path / "stop"
+    env = dict(os.environ, PYTHONPATH=str(hcride_root()), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hcride", "run", "--watch", "--events", str(events),
+         str(tmp_path / "main.py"), str(stop)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: events.exists() and '"logic"' in events.read_text(), what="loaded")
+        for n, pause in ((2, 0.3), (3, 0.6)):
+            with open(tmp_path / "logic.py", "w", encoding="utf-8") as fh:
+                fh.flush()  # truncated: an empty file, still open
+                time.sleep(pause)
+                fh.write('def value():\n    return "v1"\n\n\n')  # half of it
+                fh.flush()
+                time.sleep(pause)
+                fh.write(f'def helper():\n    return "v{n}"\n')
+            wait_until(lambda n=n: events.read_text().count('"reload_applied"') >= n - 1,
+                       what=f"save {n} applied")
+        time.sleep(0.3)
+        stop.write_text("")
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "error" not in out, out[-2000:]
+    assert err.count("hcride: reloaded logic") == 2, err
+    assert "removed" not in err and "added" in err, err
