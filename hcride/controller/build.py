@@ -139,6 +139,9 @@ class Builder:
         self._running: dict[Path, str] = {}
         """Per file: the digest of the version the program reported running."""
         self._names: dict[Path, str] = {}
+        self._all_names: dict[Path, list[str]] = {}
+        """Every name the program loaded a file as (a script run from inside its package
+        folder loads ``util.py`` as ``util`` and as ``shop.util``): each gets the build."""
         self._loaded: set[Path] | None = None
         """The files the program imported (None until it says)."""
         self._lock = threading.Lock()
@@ -205,7 +208,12 @@ class Builder:
                 self._loaded = set()
             self._loaded.add(path)
             if info.get("name") != "__main__":
-                self._names[path] = str(info["name"])
+                name = str(info["name"])
+                self._names[path] = name
+                with self._lock:
+                    names = self._all_names.setdefault(path, [])
+                    if name not in names:
+                        names.append(name)
             digest = info.get("digest")
             if not isinstance(digest, str) or not digest:
                 continue
@@ -225,6 +233,13 @@ class Builder:
 
     def name_of(self, path: Path) -> str:
         return self._names.get(path) or module_name(self.project, path)
+
+    def names_of(self, path: Path) -> list[str]:
+        """Every module the program runs from ``path`` (``name_of`` first)."""
+        first = self.name_of(path)
+        with self._lock:
+            others = [n for n in self._all_names.get(path, ()) if n != first]
+        return [first, *others]
 
     # -- building -------------------------------------------------------------------
 
@@ -344,14 +359,15 @@ class Builder:
         sent: list[tuple[Path, bytes | None, Version | None, bytes]] = []
         for path, data, version in checked:
             snapshot = folder / path.relative_to(self.project)
-            outcome.modules.append(
-                {
-                    "name": self.name_of(path),
-                    "file": str(path),
-                    "snapshot": str(snapshot),
-                    "digest": version.digest if version else source_digest(data),
-                }
-            )
+            for name in self.names_of(path):
+                outcome.modules.append(
+                    {
+                        "name": name,
+                        "file": str(path),
+                        "snapshot": str(snapshot),
+                        "digest": version.digest if version else source_digest(data),
+                    }
+                )
             with self._lock:
                 sent.append((path, self._base_bytes.get(path), self._base.get(path), data))
                 self._base_bytes[path] = data
