@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from helpers_cli_run import CliRun
 from helpers_session import TIMEOUT, wait_until, write
 
 from hcride.controller.interpreter import hcride_root
@@ -192,3 +193,73 @@ def test_a_file_still_being_written_is_built_when_the_writer_closes_it(tmp_path:
     assert "error" not in out, out[-2000:]
     assert err.count("hcride: reloaded logic") == 2, err
     assert "removed" not in err and "added" in err, err
+
+
+SERVER_LOOP = """
+import time
+import views
+
+last = None
+while True:
+    text = views.page()
+    if text != last:
+        print(text, flush=True)
+        last = text
+    time.sleep(0.05)
+"""
+
+VIEWS = 'def page():\n    return "page v1"\n'
+
+WITH_HANDLER = '''
+from hcride import hotcodereloading as hcr
+
+CACHE = {}
+
+
+@hcr.after_code_reload
+def clear_cache():
+    CACHE.clear()
+
+
+def page():
+    return "page v2"
+'''
+
+
+def test_a_program_that_starts_using_the_api_is_told_it_is_manual_now(tmp_path: Path) -> None:
+    """A program in Auto mode (under Detect) whose save adds an ``after_code_reload``
+    handler (Django's URL caches, a template cache) imports the API: it is in Manual
+    mode from then on and later saves wait for a ``perform_code_reload()`` it never
+    makes. The terminal says so, and how to keep Auto mode."""
+    write(tmp_path / "views.py", VIEWS)
+    write(tmp_path / "main.py", SERVER_LOOP)
+    run = CliRun(tmp_path / "main.py")
+    try:
+        run.wait_line("page v1")
+        run.wait_line("connected")
+        mark = len(run.lines)
+        write(tmp_path / "views.py", WITH_HANDLER)
+        run.wait_line("page v2", mark)
+        line = run.wait_line("manual mode", mark)
+        assert line.startswith("hcride: the program imported hotcodereloading: manual mode"), line
+        assert "--mode auto" in line, line
+    finally:
+        out = run.stop()
+    assert out.count("manual mode") == 2, out  # the connect line, and this one
+
+
+def test_mode_auto_keeps_applying_a_program_that_uses_handlers(tmp_path: Path) -> None:
+    write(tmp_path / "views.py", VIEWS)
+    write(tmp_path / "main.py", SERVER_LOOP)
+    run = CliRun(tmp_path / "main.py", "--mode", "auto")
+    try:
+        run.wait_line("page v1")
+        run.wait_line("connected (auto mode)")
+        mark = len(run.lines)
+        write(tmp_path / "views.py", WITH_HANDLER)
+        run.wait_line("page v2", mark)
+        write(tmp_path / "views.py", WITH_HANDLER.replace("page v2", "page v3"))
+        run.wait_line("page v3", mark)
+    finally:
+        out = run.stop()
+    assert "manual mode" not in out, out

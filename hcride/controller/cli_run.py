@@ -64,10 +64,30 @@ def describe(event: ev.Event) -> list[str]:
 class _Printer:
     """Writes events as ``hcride:`` lines and, if asked, as JSON lines."""
 
-    def __init__(self, events: TextIO | None, echo_output: bool) -> None:
+    def __init__(self, events: TextIO | None, echo_output: bool, mode: str = "detect") -> None:
         self._events = events
         self._echo_output = echo_output
         self._lock = threading.Lock()
+        self._detect = mode == "detect"
+        self._resolved = ""
+        """Under detect: the mode the program last reported (auto until it imports the
+        API)."""
+
+    def _mode_lines(self, event: ev.Event) -> list[str]:
+        """Under detect, a program in auto mode that imports the API (a save added a
+        reload handler) is in manual mode from then on: its later saves wait for a
+        perform_code_reload() it may never make. Say so, once per change."""
+        if not self._detect:
+            return []
+        if isinstance(event, ev.ProgramStarted):
+            self._resolved = ""
+        elif isinstance(event, ev.ModulesChanged) and event.mode in ("auto", "manual"):
+            before, self._resolved = self._resolved, event.mode
+            if before == "auto" and event.mode == "manual":
+                return ["the program imported hotcodereloading: manual mode from now on, "
+                        "builds apply when it calls perform_code_reload() (hcride run "
+                        "--mode auto applies them as they arrive, handlers included)"]
+        return []
 
     def __call__(self, event: ev.Event) -> None:
         with self._lock:
@@ -83,7 +103,8 @@ class _Printer:
             # One write for the event: the program shares the terminal, and a line of
             # its output must not land between our text and its newline (print() writes
             # them apart on an unbuffered stderr).
-            text = "".join(f"hcride: {line}\n" for line in describe(event))
+            lines = describe(event) + self._mode_lines(event)
+            text = "".join(f"hcride: {line}\n" for line in lines)
             if isinstance(event, ev.ReloadFailed) and event.result.error:
                 text += event.result.error
             if text:
@@ -115,7 +136,7 @@ def run_watched(args: argparse.Namespace, script: Path, project: Path) -> int:
         stream = sys.stdout
     elif events_arg:
         stream = open(events_arg, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-    printer = _Printer(stream, echo_output=False)
+    printer = _Printer(stream, echo_output=False, mode=getattr(args, "mode", "detect"))
     session = Session(
         project=project,
         script=script,
