@@ -150,6 +150,13 @@ def resolve_script(args: argparse.Namespace) -> tuple[Path, Path] | str:
     if target.is_dir():
         script = target / "main.py"
         if not script.is_file():
+            if (target / "__main__.py").is_file():
+                name = target.resolve().name
+                return (f"{target} is a package run with `python -m {name}` (it has a "
+                        "__main__.py and no main.py); hcride run takes a script: run one "
+                        f"beside the package that does `import runpy; runpy.run_module("
+                        f"\"{name}\", run_name=\"__main__\")` (the package's modules are "
+                        "reloadable, its __main__.py is not)")
             inside = sorted(p.parent.name for p in target.glob("*/main.py"))
             hint = (f"; folders in it that have one: {', '.join(inside)}" if inside else
                     f"; give the script to run: hcride run {target}/SCRIPT.py")

@@ -80,6 +80,21 @@ def test_run_a_folder_without_main_says_what_is_missing(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "hcride run lib/SCRIPT.py" in proc.stderr
 
 
+def test_run_on_a_package_folder_says_how_to_run_it(tmp_path: Path) -> None:
+    """aiohttp-demos' polls and most packaged apps run as ``python -m pkg``: the folder
+    has a ``__main__.py`` (relative imports: not runnable as a script). The message
+    gives a runner script that works, and that one runs with the package reloadable."""
+    write_project(tmp_path / "tool", {"__init__.py": "", "core.py": "X = 'ran core'\n",
+                                      "__main__.py": "from .core import X\nprint(X)\n"})
+    proc = hcride("run", "tool", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "tool is a package run with `python -m tool`" in proc.stderr, proc.stderr
+    runner = proc.stderr.split("`import runpy; ")[1].split("`")[0]
+    (tmp_path / "main.py").write_text(f"import runpy\n{runner}\n")
+    proc = hcride("run", "main.py", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == "ran core\n", (proc.stdout, proc.stderr)
+
+
 def test_run_refuses_a_missing_project_folder(tmp_path: Path) -> None:
     write_project(tmp_path, {"main.py": "print('ran')\n"})
     proc = hcride("run", "--project", str(tmp_path / "nonexistent"), "main.py", cwd=tmp_path)
