@@ -18,7 +18,7 @@ USAGE = """\
 hcride [PROJECT | FILE]                 open the IDE (no argument: the last project)
 hcride --sample [NAME]                  open an editable copy of a sample (no NAME: list them)
 hcride run [--project DIR] [--events FILE|-] [--watch] [--mode detect|manual|auto]
-           [--python PATH] SCRIPT|FOLDER [ARGS...]
+           [--python PATH] [--log FILE] SCRIPT|FOLDER [ARGS...]
 hcride --version | --help [run]"""
 
 HELP = f"""\
@@ -59,6 +59,11 @@ def build_run_parser() -> argparse.ArgumentParser:
         "detect (default): manual if the program imports hotcodereloading",
     )
     run.add_argument("--python", help="interpreter for the program (default: the project's venv)")
+    run.add_argument(
+        "--log", metavar="FILE",
+        help="write hcride's own lines to FILE, not to stderr (a full-screen program: "
+        "curses, Textual, whose screen they would cross)",
+    )
     run.add_argument("script", type=Path, nargs="?", metavar="SCRIPT|FOLDER")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return run
@@ -174,14 +179,22 @@ def run_command(args: argparse.Namespace) -> int:
     if isinstance(resolved, str):
         return fail(resolved)
     script, project = resolved
-    if args.watch or args.python:
+    if args.log and not args.watch:
+        return fail("--log goes with --watch (without a controller the program prints "
+                    "hcride's lines itself, on its stderr)")
+    if args.watch:
         from hcride.controller.cli_run import run_watched
 
         return run_watched(args, script=script, project=project)
     # No controller: become the program, so that stdin/stdout/stderr, the exit code
     # and signals are the program's own. The runtime finds changes by content hash.
-    # In this very process (no second interpreter to start): the launcher runs the
-    # script as __main__, as ``python -m hcride.runtime`` would.
+    # The launcher runs the script as __main__, as ``python -m hcride.runtime`` does:
+    # in this very process when the program's interpreter is ours (no second one to
+    # start), else that interpreter replaces this process (--python, or the project's
+    # .venv, as with --watch: it has the program's packages).
+    from hcride.controller.interpreter import find_interpreter
+
+    python = find_interpreter(project, args.python)
     launcher = ["--project", str(project)]
     if args.events:
         launcher += ["--events", args.events]
@@ -189,6 +202,23 @@ def run_command(args: argparse.Namespace) -> int:
     root = str(Path(__file__).resolve().parent.parent)
     paths = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, paths) if p)
+    if not _same_environment(python, Path(sys.executable)):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            os.execv(python, [str(python), "-m", "hcride.runtime", *launcher])
+        except OSError as exc:
+            return fail(f"cannot start {python}: {exc.strerror or exc}", 127)
     from hcride.runtime.launcher import main as launch
 
     return launch(launcher)
+
+
+def _same_environment(python: Path, ours: Path) -> bool:
+    """Do the two interpreters run with the same packages? Compared by their folder
+    (a venv's ``bin/python`` and ``bin/python3`` are one; two venvs of one base
+    interpreter are not, so the final symbolic link is not followed)."""
+    try:
+        return python.absolute().parent.resolve() == ours.absolute().parent.resolve()
+    except OSError:
+        return False

@@ -205,3 +205,54 @@ def test_open_a_file_opens_its_folder_as_the_project(qtbot, tmp_path: Path) -> N
     assert window.project == (tmp_path / "proj").resolve()
     editor = window.editor()
     assert editor is not None and editor.path == (tmp_path / "proj" / "tool.py").resolve()
+
+
+POLLING = """
+import sys, time
+import helper
+from hcride import hotcodereloading as hcr
+
+print("prefix", sys.prefix, flush=True)
+for _ in range(600):
+    if hcr.perform_code_reload().reloaded:
+        print("value", helper.value(), flush=True)
+        break
+    time.sleep(0.05)
+"""
+
+
+def test_run_without_watch_uses_the_projects_venv_and_polls(tmp_path: Path) -> None:
+    """Without --watch the program runs on the interpreter --watch would use (the
+    project's .venv: its packages) and finds its changes itself. It ran on hcride's
+    own interpreter (ModuleNotFoundError for the venv's packages); and with --python it
+    ran under a controller without a watcher, so no save was ever applied."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / ".venv")],
+                   check=True, timeout=TIMEOUT)
+    write_project(tmp_path, {"helper.py": "def value():\n    return 'v1'\n",
+                             "main.py": POLLING})
+    for options in ((), ("--python", str(tmp_path / ".venv" / "bin" / "python"))):
+        (tmp_path / "helper.py").write_text("def value():\n    return 'v1'\n")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hcride", "run", *options, "main.py"], cwd=tmp_path,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            first = proc.stdout.readline()
+            assert first == f"prefix {tmp_path / '.venv'}\n", (first, options)
+            (tmp_path / "helper.py").write_text("def value():\n    return 'v2'\n")
+            out, err = proc.communicate(timeout=TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert out == "value v2\n" and proc.returncode == 0, (out, err, options)
+        assert "hcride: reloaded helper v2" in err, err
+
+
+def test_log_without_watch_is_refused(tmp_path: Path) -> None:
+    write_project(tmp_path, {"main.py": "print('ran')\n"})
+    proc = hcride("run", "--log", "x.log", "main.py", cwd=tmp_path)
+    assert proc.returncode == 2 and "--log goes with --watch" in proc.stderr, proc.stderr

@@ -263,3 +263,23 @@ def test_mode_auto_keeps_applying_a_program_that_uses_handlers(tmp_path: Path) -
     finally:
         out = run.stop()
     assert "manual mode" not in out, out
+
+
+def test_log_sends_hcride_lines_to_a_file_not_to_the_programs_screen(tmp_path: Path) -> None:
+    """A full-screen program (Textual, curses) owns the terminal: hcride's lines,
+    written at the cursor, crossed its screen (tried with a Textual clock app).
+    ``--log FILE`` writes them to FILE; the program's stderr gets none."""
+    write(tmp_path / "views.py", VIEWS)
+    write(tmp_path / "main.py", SERVER_LOOP)
+    log = tmp_path / "hcride.log"
+    run = CliRun(tmp_path / "main.py", "--log", str(log))
+    try:
+        run.wait_line("page v1")
+        wait_until(lambda: log.exists() and "connected" in log.read_text(), what="connected")
+        write(tmp_path / "views.py", VIEWS.replace("v1", "v2"))
+        run.wait_line("page v2")
+        wait_until(lambda: "reloaded views v2" in log.read_text(), what="logged")
+    finally:
+        out = run.stop()
+    assert "hcride:" not in out, out
+    assert log.read_text().startswith("hcride: program "), log.read_text()
