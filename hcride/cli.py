@@ -192,14 +192,14 @@ def run_command(args: argparse.Namespace) -> int:
     # in this very process when the program's interpreter is ours (no second one to
     # start), else that interpreter replaces this process (--python, or the project's
     # .venv, as with --watch: it has the program's packages).
-    from hcride.controller.interpreter import find_interpreter
+    from hcride.controller.interpreter import find_interpreter, runtime_path
 
     python = find_interpreter(project, args.python)
     launcher = ["--project", str(project)]
     if args.events:
         launcher += ["--events", args.events]
     launcher += ["--mode", args.mode, "--", str(script), *args.args]
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(runtime_path())
     paths = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, paths) if p)
     if not _same_environment(python, Path(sys.executable)):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, TIMEOUT, dedent, write_project
 
+import hcride as hcride_pkg
 from hcride import __version__
 from hcride.cli import USAGE
 
@@ -256,3 +257,34 @@ def test_log_without_watch_is_refused(tmp_path: Path) -> None:
     write_project(tmp_path, {"main.py": "print('ran')\n"})
     proc = hcride("run", "--log", "x.log", "main.py", cwd=tmp_path)
     assert proc.returncode == 2 and "--log goes with --watch" in proc.stderr, proc.stderr
+
+
+def test_an_installed_hcride_lends_the_program_only_its_runtime(tmp_path: Path) -> None:
+    """Installed (pipx, a wheel), hcride's package lies in a site-packages folder with
+    PySide6, watchdog and the rest of its environment: that folder on the program's
+    PYTHONPATH shadowed the program's own versions (a program on its .venv imported
+    hcride's watchdog). The program gets a folder with the hcride package alone."""
+    site = tmp_path / "env" / "lib" / "site-packages"
+    shutil.copytree(Path(hcride_pkg.__file__).parent, site / "hcride",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    write_project(site / "neighbour_pkg", {"__init__.py": ""})
+    project = tmp_path / "proj"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")],
+                   check=True, timeout=TIMEOUT)
+    write_project(project, {"main.py": (
+        "import importlib.util, hcride.hotcodereloading\n"
+        "print(importlib.util.find_spec('neighbour_pkg') is None, sys.prefix)\n"
+    ).replace("import importlib", "import sys, importlib")})
+    # hcride as installed: imported from that site-packages (not through PYTHONPATH).
+    launch = (f"import sys; sys.path.insert(0, {str(site)!r}); import hcride.cli; "
+              "sys.exit(hcride.cli.main())")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.pop("PYTHONPATH", None)
+    for options in ((), ("--watch",)):
+        proc = subprocess.run(
+            [sys.executable, "-c", launch, "run", *options, "main.py"], cwd=project, env=env,
+            capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert proc.stdout == f"True {project / '.venv'}\n", (options, proc.stdout, proc.stderr)
+    links = list((tmp_path / "cache" / "hcride" / "runtime").glob("*/hcride"))
+    assert len(links) == 1 and links[0].resolve() == (site / "hcride").resolve(), links
