@@ -25,7 +25,7 @@ USAGE = """\
 hcride [PROJECT | FILE]                 open the IDE (no argument: the last project)
 hcride --sample [NAME]                  open an editable copy of a sample (no NAME: list them)
 hcride run [--project DIR] [--events FILE|-] [--watch] [--mode detect|manual|auto]
-           [--python PATH] SCRIPT|FOLDER [ARGS...]
+           [--python PATH] [--log FILE] SCRIPT|FOLDER [ARGS...]
 hcride --version | --help [run]"""
 
 HELP = f"""\
@@ -69,6 +69,11 @@ def build_run_parser() -> argparse.ArgumentParser:
         "detect (default): manual if the program imports hotcodereloading",
     )
     run.add_argument("--python", help="interpreter for the program (default: the project's venv)")
+    run.add_argument(
+        "--log", metavar="FILE",
+        help="write hcride's own lines to FILE, not to stderr (a full-screen program: "
+        "curses, Textual, whose screen they would cross)",
+    )
     run.add_argument("script", type=Path, nargs="?", metavar="SCRIPT|FOLDER")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return run
@@ -205,6 +210,13 @@ def resolve_script(args: argparse.Namespace) -> tuple[Path, Path] | str:
     if target.is_dir():
         script = target / "main.py"
         if not script.is_file():
+            if (target / "__main__.py").is_file():
+                name = target.resolve().name
+                return (f"{target} is a package run with `python -m {name}` (it has a "
+                        "__main__.py and no main.py); hcride run takes a script: run one "
+                        f"beside the package that does `import runpy; runpy.run_module("
+                        f"\"{name}\", run_name=\"__main__\")` (the package's modules are "
+                        "reloadable, its __main__.py is not)")
             inside = sorted(p.parent.name for p in target.glob("*/main.py"))
             hint = (f"; folders in it that have one: {', '.join(inside)}" if inside else
                     f"; give the script to run: hcride run {target}/SCRIPT.py")
@@ -222,25 +234,65 @@ def run_command(args: argparse.Namespace) -> int:
     if isinstance(resolved, str):
         return fail(resolved)
     script, project = resolved
-    if args.watch or args.python:
+    if args.log and not args.watch:
+        return fail("--log goes with --watch (without a controller the program prints "
+                    "hcride's lines itself, on its stderr)")
+    if args.watch:
         from hcride.controller.cli_run import run_watched
 
         return run_watched(args, script=script, project=project)
     rest = list(args.args)
     if rest[:1] == ["--"]:  # as ``python -m hcride.runtime ... -- SCRIPT ARGS`` drops it
         rest.pop(0)
-    return launch_here(str(script), str(project), rest, args.mode, args.events)
+    return launch_here(str(script), str(project), rest, args.mode, args.events, args.python)
 
 
 def launch_here(script: str, project: str, args: list[str], mode: str,
-                events: str | None) -> int:
+                events: str | None, python: str | None = None) -> int:
     """Become the program, so that stdin/stdout/stderr, the exit code and signals are
-    its own (no controller; the runtime finds changes by content hash): in this very
-    process, the launcher runs ``script`` as ``__main__``, as ``python -m
-    hcride.runtime`` would. Its children find hcride on ``PYTHONPATH``."""
+    its own (no controller; the runtime finds changes by content hash). The launcher
+    runs ``script`` as ``__main__``, as ``python -m hcride.runtime`` does: in this very
+    process when the program's interpreter is ours (no second one to start), else that
+    interpreter replaces this process (``python``, or the project's ``.venv``, as with
+    ``--watch``: it has the program's packages). Children find hcride on
+    ``PYTHONPATH``."""
+    own = python is None and not any(
+        os.path.isfile(os.path.join(project, name, "pyvenv.cfg")) for name in (".venv", "venv")
+    )
+    if not own:
+        from pathlib import Path
+
+        from hcride.controller.interpreter import find_interpreter, runtime_path
+
+        chosen = find_interpreter(Path(project), python)
+        own = _same_environment(chosen, Path(sys.executable))
+        if not own:
+            paths = os.environ.get("PYTHONPATH", "")
+            os.environ["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(runtime_path()), paths) if p)
+            launcher = ["--project", project, "--mode", mode]
+            if events:
+                launcher += ["--events", events]
+            sys.stdout.flush()
+            sys.stderr.flush()
+            try:
+                os.execv(chosen, [str(chosen), "-m", "hcride.runtime", *launcher, "--",
+                                  script, *args])
+            except OSError as exc:
+                return fail(f"cannot start {chosen}: {exc.strerror or exc}", 127)
     root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     paths = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, paths) if p)
     from hcride.runtime.launcher import launch
 
     return launch(script, args, project=project, mode=mode, events=events)
+
+
+def _same_environment(python: Path, ours: Path) -> bool:
+    """Do the two interpreters run with the same packages? Compared by their folder
+    (a venv's ``bin/python`` and ``bin/python3`` are one; two venvs of one base
+    interpreter are not, so the final symbolic link is not followed)."""
+    try:
+        return python.absolute().parent.resolve() == ours.absolute().parent.resolve()
+    except OSError:
+        return False

@@ -19,10 +19,15 @@ class CliRun:
     """``hcride run --watch SCRIPT``; stdout and stderr (the program's and hcride's
     own ``hcride:`` lines) collected line by line, in one list."""
 
-    def __init__(self, script: Path, **env: str) -> None:
-        full = dict(os.environ, PYTHONPATH=str(hcride_root()), PYTHONUNBUFFERED="1", **env)
+    def __init__(self, script: Path, *options: str, watch: bool = True, **env: str) -> None:
+        """``options`` go before SCRIPT (``--python``, ``--project``); a ``PYTHONPATH``
+        in ``env`` comes after hcride's own folder; ``watch=False``: no controller (the
+        program polls)."""
+        path = os.pathsep.join(p for p in (str(hcride_root()), env.pop("PYTHONPATH", "")) if p)
+        full = dict(os.environ, PYTHONUNBUFFERED="1", **env, PYTHONPATH=path)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hcride", "run", "--watch", str(script)],
+            [sys.executable, "-m", "hcride", "run", *(["--watch"] if watch else []), *options,
+             str(script)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full,
         )
         self.lines: list[str] = []

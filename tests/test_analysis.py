@@ -339,3 +339,28 @@ def test_decorators_changed() -> None:
     assert not decorators_changed(old.statements[0], new.statements[0])  # layout only
     assert decorators_changed(old.statements[1].body[0], new.statements[1].body[0])
     assert decorators(old.statements[1].body[0]) == ("staticmethod",)
+
+
+def test_fields_made_by_constructors_are_part_of_the_shape() -> None:
+    """ORM columns and model/form/serializer fields assigned in a class body are
+    collected by the class when it is made: adding, removing or redefining one is a
+    shape change; a plain class attribute (even a call) is not."""
+    old = split_module(
+        "class User(Base):\n    id = Column(Integer, primary_key=True)\n"
+        "    name = models.CharField(max_length=20)\n    tags = fields.List(fields.Str())\n"
+        "    cache = dict()\n"
+    )
+    new = split_module(
+        "class User(Base):\n    id = Column(Integer, primary_key=True)\n"
+        "    name = models.CharField(max_length=40)\n    email = db.Column(String)\n"
+        "    cache = dict(a=1)\n    limit = 10\n"
+    )
+    (change,) = type_changes("m", old, new)
+    assert change.differences == (
+        "field 'name' definition changed from 'models.CharField(max_length=20)' to "
+        "'models.CharField(max_length=40)'",
+        "field 'email' added",
+        "field 'tags' removed",
+    )
+    plain = split_module("class Point:\n    origin = Column(1)\n")
+    assert type_changes("m", plain, split_module("class Point:\n    origin = Column(2)\n")) == []

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, TIMEOUT, dedent, write_project
 
+import hcride as hcride_pkg
 from hcride import __version__
 from hcride.cli import USAGE, build_run_parser, quick_run, resolve_script
 
@@ -114,6 +115,21 @@ def test_run_a_folder_without_main_says_what_is_missing(tmp_path: Path) -> None:
     write_project(tmp_path / "lib", {"x.py": ""})
     proc = hcride("run", "lib", cwd=tmp_path)
     assert proc.returncode == 2 and "hcride run lib/SCRIPT.py" in proc.stderr
+
+
+def test_run_on_a_package_folder_says_how_to_run_it(tmp_path: Path) -> None:
+    """aiohttp-demos' polls and most packaged apps run as ``python -m pkg``: the folder
+    has a ``__main__.py`` (relative imports: not runnable as a script). The message
+    gives a runner script that works, and that one runs with the package reloadable."""
+    write_project(tmp_path / "tool", {"__init__.py": "", "core.py": "X = 'ran core'\n",
+                                      "__main__.py": "from .core import X\nprint(X)\n"})
+    proc = hcride("run", "tool", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "tool is a package run with `python -m tool`" in proc.stderr, proc.stderr
+    runner = proc.stderr.split("`import runpy; ")[1].split("`")[0]
+    (tmp_path / "main.py").write_text(f"import runpy\n{runner}\n")
+    proc = hcride("run", "main.py", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == "ran core\n", (proc.stdout, proc.stderr)
 
 
 def test_run_refuses_a_missing_project_folder(tmp_path: Path) -> None:
@@ -226,3 +242,85 @@ def test_open_a_file_opens_its_folder_as_the_project(qtbot, tmp_path: Path) -> N
     assert window.project == (tmp_path / "proj").resolve()
     editor = window.editor()
     assert editor is not None and editor.path == (tmp_path / "proj" / "tool.py").resolve()
+
+
+POLLING = """
+import sys, time
+import helper
+from hcride import hotcodereloading as hcr
+
+print("prefix", sys.prefix, flush=True)
+for _ in range(600):
+    if hcr.perform_code_reload().reloaded:
+        print("value", helper.value(), flush=True)
+        break
+    time.sleep(0.05)
+"""
+
+
+def test_run_without_watch_uses_the_projects_venv_and_polls(tmp_path: Path) -> None:
+    """Without --watch the program runs on the interpreter --watch would use (the
+    project's .venv: its packages) and finds its changes itself. It ran on hcride's
+    own interpreter (ModuleNotFoundError for the venv's packages); and with --python it
+    ran under a controller without a watcher, so no save was ever applied."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / ".venv")],
+                   check=True, timeout=TIMEOUT)
+    write_project(tmp_path, {"helper.py": "def value():\n    return 'v1'\n",
+                             "main.py": POLLING})
+    for options in ((), ("--python", str(tmp_path / ".venv" / "bin" / "python"))):
+        (tmp_path / "helper.py").write_text("def value():\n    return 'v1'\n")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hcride", "run", *options, "main.py"], cwd=tmp_path,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            first = proc.stdout.readline()
+            assert first == f"prefix {tmp_path / '.venv'}\n", (first, options)
+            (tmp_path / "helper.py").write_text("def value():\n    return 'v2'\n")
+            out, err = proc.communicate(timeout=TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert out == "value v2\n" and proc.returncode == 0, (out, err, options)
+        assert "hcride: reloaded helper v2" in err, err
+
+
+def test_log_without_watch_is_refused(tmp_path: Path) -> None:
+    write_project(tmp_path, {"main.py": "print('ran')\n"})
+    proc = hcride("run", "--log", "x.log", "main.py", cwd=tmp_path)
+    assert proc.returncode == 2 and "--log goes with --watch" in proc.stderr, proc.stderr
+
+
+def test_an_installed_hcride_lends_the_program_only_its_runtime(tmp_path: Path) -> None:
+    """Installed (pipx, a wheel), hcride's package lies in a site-packages folder with
+    PySide6, watchdog and the rest of its environment: that folder on the program's
+    PYTHONPATH shadowed the program's own versions (a program on its .venv imported
+    hcride's watchdog). The program gets a folder with the hcride package alone."""
+    site = tmp_path / "env" / "lib" / "site-packages"
+    shutil.copytree(Path(hcride_pkg.__file__).parent, site / "hcride",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    write_project(site / "neighbour_pkg", {"__init__.py": ""})
+    project = tmp_path / "proj"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")],
+                   check=True, timeout=TIMEOUT)
+    write_project(project, {"main.py": (
+        "import importlib.util, hcride.hotcodereloading\n"
+        "print(importlib.util.find_spec('neighbour_pkg') is None, sys.prefix)\n"
+    ).replace("import importlib", "import sys, importlib")})
+    # hcride as installed: imported from that site-packages (not through PYTHONPATH).
+    launch = (f"import sys; sys.path.insert(0, {str(site)!r}); import hcride.cli; "
+              "sys.exit(hcride.cli.main())")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.pop("PYTHONPATH", None)
+    for options in ((), ("--watch",)):
+        proc = subprocess.run(
+            [sys.executable, "-c", launch, "run", *options, "main.py"], cwd=project, env=env,
+            capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert proc.stdout == f"True {project / '.venv'}\n", (options, proc.stdout, proc.stderr)
+    links = list((tmp_path / "cache" / "hcride" / "runtime").glob("*/hcride"))
+    assert len(links) == 1 and links[0].resolve() == (site / "hcride").resolve(), links

@@ -30,6 +30,15 @@ def test_applied_line_counts_and_stale_values() -> None:
                     "reload] in 2.8 ms")
 
 
+def test_applied_line_counts_re_evaluated_constants() -> None:
+    """A save that only changed ``urlpatterns: Final = [...]`` (Django) or ``SPEED:
+    Final = 5`` said "(0 patched, 0 initialized, 0 preserved)": as if nothing had run."""
+    result = ReloadResult(reloaded=["urls"], duration_ms=1.0, modules=[ModuleReport(
+        "urls", "urls.py", 3, reevaluated=["urlpatterns"])])
+    (line,) = result.summary()
+    assert line == "reloaded urls v3 (0 patched, 0 initialized, 0 preserved, 1 re-evaluated) in 1.0 ms"
+
+
 def test_failed_batch_names_the_error_and_round_trips_through_json() -> None:
     result = ReloadResult(ok=False, reloaded=["a", "b"], error="Traceback ...\nValueError: no")
     assert result.summary() == ["reload of a, b failed and was rolled back: ValueError: no"]

@@ -31,6 +31,10 @@ class ClassShape:
     """Attributes ``__init__`` assigns on ``self``, in first-assignment order."""
     decorators: tuple[str, ...]
     nested: tuple[ClassShape, ...] = ()
+    declared: tuple[tuple[str, str], ...] = ()
+    """Class attributes made by a field constructor, which the class's metaclass or
+    base collects when the ``class`` statement runs (an ORM column, a Django model or
+    form field, a serializer field): (name, value text)."""
 
 
 def _text(node: ast.AST) -> str:
@@ -81,6 +85,23 @@ def _self_attributes(init: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str,
     return tuple(found)
 
 
+_FIELD_CALLS = ("Column", "mapped_column", "relationship", "column_property", "synonym",
+                "composite", "deferred", "ForeignKey", "ib", "attrib")
+"""Constructors of fields a class collects when it is made: SQLAlchemy's (also as
+``db.Column``), attrs' ``attr.ib()``; and anything named ``...Field`` (Django models
+and forms, WTForms)."""
+
+
+def _field_call(value: ast.expr | None) -> bool:
+    """Is ``value`` a call of a field constructor (``Column(String)``,
+    ``models.CharField(max_length=20)``, ``fields.Str()``)?"""
+    if not isinstance(value, ast.Call):
+        return False
+    name = _text(value.func)
+    last = name.rsplit(".", 1)[-1]
+    return last in _FIELD_CALLS or last.endswith("Field") or name.startswith("fields.")
+
+
 _FIELD_DECORATORS = ("dataclass", "define", "frozen", "mutable", "s", "attrs", "dataclass_json")
 _FIELD_BASES = ("NamedTuple", "TypedDict", "BaseModel", "Struct", "Model")
 
@@ -127,6 +148,7 @@ def class_shape(node: ast.ClassDef) -> ClassShape:
     slots = None
     fields: list[tuple[str, str]] = []
     members: list[tuple[str, str]] = []
+    declared: list[tuple[str, str]] = []
     init_attributes: tuple[str, ...] = ()
     nested: list[ClassShape] = []
     is_enum = _looks_like_enum(bases)
@@ -147,6 +169,8 @@ def class_shape(node: ast.ClassDef) -> ClassShape:
                     slots = _text(stmt.value)
                 elif is_enum and not target.id.startswith("_"):
                     members.append((target.id, _text(stmt.value)))
+                elif bases and _field_call(stmt.value):
+                    declared.append((target.id, _text(stmt.value)))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "__init__":
             init_attributes = _self_attributes(stmt)
         elif isinstance(stmt, ast.ClassDef):
@@ -162,6 +186,7 @@ def class_shape(node: ast.ClassDef) -> ClassShape:
         init_attributes=init_attributes,
         decorators=tuple(_text(d) for d in node.decorator_list),
         nested=tuple(nested),
+        declared=tuple(declared),
     )
 
 
@@ -208,6 +233,7 @@ def diff_shapes(old: ClassShape, new: ClassShape) -> list[str]:
         out.append(f"__slots__ changed from '{old.slots}' to '{new.slots}'")
     out += _diff_pairs("field", old.fields, new.fields, "annotation")
     out += _diff_pairs("enum member", old.enum_members, new.enum_members, "value")
+    out += _diff_pairs("field", old.declared, new.declared, "definition")
     old_attrs, new_attrs = set(old.init_attributes), set(new.init_attributes)
     out += [
         f"instance attribute 'self.{n}' added in __init__"

@@ -10,11 +10,13 @@ reported with a ``ReloadResult`` whose ``rejected`` says why, and is not sent.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import shutil
 import stat
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hcride.analysis import decode_source, source_digest, type_changes
+from hcride.analysis import statements as st
 from hcride.controller.events import (
     BackToRunning,
     BuildReady,
@@ -30,6 +33,7 @@ from hcride.controller.events import (
     BuildStarted,
     Event,
     RestartNeeded,
+    RuntimeNotice,
 )
 from hcride.controller.incremental import CheckError, Version, full_version, new_version
 from hcride.controller.interpreter import same_grammar
@@ -52,6 +56,59 @@ class BuildOutcome:
     @property
     def ok(self) -> bool:
         return not self.rejected
+
+
+def _decorated_signature(text: str) -> tuple[str, str] | None:
+    """``(decorators, parameters and return annotation)`` of a decorated ``def``, as
+    syntax-tree dumps (positions left out); None for anything else."""
+    try:
+        tree = ast.parse(textwrap.dedent(text))
+    except SyntaxError:
+        return None
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
+        return None
+    returns = ast.dump(node.returns) if node.returns is not None else ""
+    return "|".join(ast.dump(d) for d in node.decorator_list), ast.dump(node.args) + returns
+
+
+def decorated_signature_changes(
+    old: tuple[st.Statement, ...], new: tuple[st.Statement, ...], prefix: str = ""
+) -> list[str]:
+    """The decorated functions (top level and methods, by qualified name) whose
+    parameters or return annotation changed while their decorators did not.
+
+    Their decorators are not run again (a body edit patches the function they
+    registered), so a decorator that read the signature when it ran (a FastAPI route,
+    ``singledispatch``'s ``register``, a discord.py command) keeps the old one."""
+    out: list[str] = []
+    olds: dict[tuple[str, str], list[st.Statement]] = {}
+    for stmt in old:
+        if stmt.kind in (st.DEF, st.CLASS) and len(stmt.names) == 1:
+            olds.setdefault((stmt.kind, stmt.names[0]), []).append(stmt)
+    taken: dict[tuple[str, str], int] = {}
+    for stmt in new:
+        if stmt.kind not in (st.DEF, st.CLASS) or len(stmt.names) != 1:
+            continue
+        key = (stmt.kind, stmt.names[0])
+        index = taken.get(key, 0)  # the n-th def of a name pairs with the n-th before
+        taken[key] = index + 1
+        candidates = olds.get(key, [])
+        if index >= len(candidates):
+            continue
+        prior = candidates[index]
+        if prior.text == stmt.text:
+            continue
+        if stmt.kind == st.CLASS:
+            out += decorated_signature_changes(prior.body, stmt.body,
+                                               f"{prefix}{stmt.names[0]}.")
+            continue
+        if "@" not in stmt.text:
+            continue
+        before, after = _decorated_signature(prior.text), _decorated_signature(stmt.text)
+        if before and after and before[0] == after[0] and before[1] != after[1]:
+            out.append(prefix + stmt.names[0])
+    return out
 
 
 def user_cache_dir() -> Path:
@@ -139,9 +196,15 @@ class Builder:
         self._running: dict[Path, str] = {}
         """Per file: the digest of the version the program reported running."""
         self._names: dict[Path, str] = {}
+        self._all_names: dict[Path, list[str]] = {}
+        """Every name the program loaded a file as (a script run from inside its package
+        folder loads ``util.py`` as ``util`` and as ``shop.util``): each gets the build."""
         self._loaded: set[Path] | None = None
         """The files the program imported (None until it says)."""
         self._lock = threading.Lock()
+        self._signatures: dict[Path, list[str]] = {}
+        """Per file checked: decorated functions whose signature changed (told once the
+        build is sent)."""
         self.parses = 0
         """Sources parsed so far (a count for tests: nothing is parsed before a save)."""
         self.program_python: tuple[int, int] | None = sys.version_info[:2]
@@ -205,7 +268,12 @@ class Builder:
                 self._loaded = set()
             self._loaded.add(path)
             if info.get("name") != "__main__":
-                self._names[path] = str(info["name"])
+                name = str(info["name"])
+                self._names[path] = name
+                with self._lock:
+                    names = self._all_names.setdefault(path, [])
+                    if name not in names:
+                        names.append(name)
             digest = info.get("digest")
             if not isinstance(digest, str) or not digest:
                 continue
@@ -225,6 +293,13 @@ class Builder:
 
     def name_of(self, path: Path) -> str:
         return self._names.get(path) or module_name(self.project, path)
+
+    def names_of(self, path: Path) -> list[str]:
+        """Every module the program runs from ``path`` (``name_of`` first)."""
+        first = self.name_of(path)
+        with self._lock:
+            others = [n for n in self._all_names.get(path, ()) if n != first]
+        return [first, *others]
 
     # -- building -------------------------------------------------------------------
 
@@ -344,14 +419,15 @@ class Builder:
         sent: list[tuple[Path, bytes | None, Version | None, bytes]] = []
         for path, data, version in checked:
             snapshot = folder / path.relative_to(self.project)
-            outcome.modules.append(
-                {
-                    "name": self.name_of(path),
-                    "file": str(path),
-                    "snapshot": str(snapshot),
-                    "digest": version.digest if version else source_digest(data),
-                }
-            )
+            for name in self.names_of(path):
+                outcome.modules.append(
+                    {
+                        "name": name,
+                        "file": str(path),
+                        "snapshot": str(snapshot),
+                        "digest": version.digest if version else source_digest(data),
+                    }
+                )
             with self._lock:
                 sent.append((path, self._base_bytes.get(path), self._base.get(path), data))
                 self._base_bytes[path] = data
@@ -370,6 +446,15 @@ class Builder:
                 held_back=self.held_back(),
             )
         )
+        for path, _data, _version in checked:
+            for qual in self._signatures.pop(path, ()):
+                self._emit(RuntimeNotice(
+                    what="signature_changed",
+                    message=(f"{self.name_of(path)}: the parameters of {qual}() changed, but "
+                             "its decorators ran once, at first load: one that read them "
+                             "then (a FastAPI route, a singledispatch register, a discord.py "
+                             "command) still uses the old ones; restart to register it again"),
+                ))  # fmt: skip
         self._prune(folder.parent, number)
         return outcome
 
@@ -403,6 +488,9 @@ class Builder:
                       change.cls, list(change.differences))
             for change in type_changes(name, base.table, version.table)
         ]  # fmt: skip
+        if not refused:
+            self._signatures[path] = decorated_signature_changes(
+                base.table.statements, version.table.statements)
         return refused or version
 
     def _report_stray(

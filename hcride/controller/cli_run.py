@@ -64,10 +64,37 @@ def describe(event: ev.Event) -> list[str]:
 class _Printer:
     """Writes events as ``hcride:`` lines and, if asked, as JSON lines."""
 
-    def __init__(self, events: TextIO | None, echo_output: bool) -> None:
+    def __init__(self, events: TextIO | None, echo_output: bool, mode: str = "detect",
+                 log: TextIO | None = None) -> None:
         self._events = events
+        self._log = log
+        """Where hcride's own lines go (None: stderr, shared with the program)."""
         self._echo_output = echo_output
         self._lock = threading.Lock()
+        self._detect = mode == "detect"
+        self._resolved = ""
+        """Under detect: the mode the program last reported (auto until it imports the
+        API)."""
+        self._built = False
+        """A build was sent to this program (a switch before that is its start-up)."""
+
+    def _mode_lines(self, event: ev.Event) -> list[str]:
+        """Under detect, a program in auto mode that imports the API (a save added a
+        reload handler) is in manual mode from then on: its later saves wait for a
+        perform_code_reload() it may never make. Say so, once per change."""
+        if not self._detect:
+            return []
+        if isinstance(event, ev.ProgramStarted):
+            self._resolved, self._built = "", False
+        elif isinstance(event, ev.BuildReady):
+            self._built = True
+        elif isinstance(event, ev.ModulesChanged) and event.mode in ("auto", "manual"):
+            before, self._resolved = self._resolved, event.mode
+            if before == "auto" and event.mode == "manual" and self._built:
+                return ["the program imported hotcodereloading: manual mode from now on, "
+                        "builds apply when it calls perform_code_reload() (hcride run "
+                        "--mode auto applies them as they arrive, handlers included)"]
+        return []
 
     def __call__(self, event: ev.Event) -> None:
         with self._lock:
@@ -80,10 +107,17 @@ class _Printer:
                     stream.write(event.text)
                     stream.flush()
                 return
-            for line in describe(event):
-                print(f"hcride: {line}", file=sys.stderr, flush=True)
+            # One write for the event: the program shares the terminal, and a line of
+            # its output must not land between our text and its newline (print() writes
+            # them apart on an unbuffered stderr).
+            lines = describe(event) + self._mode_lines(event)
+            text = "".join(f"hcride: {line}\n" for line in lines)
             if isinstance(event, ev.ReloadFailed) and event.result.error:
-                print(event.result.error, file=sys.stderr, end="", flush=True)
+                text += event.result.error
+            if text:
+                out = self._log or sys.stderr
+                out.write(text)
+                out.flush()
 
 
 def _forward_stdin(session: Session) -> None:
@@ -110,7 +144,9 @@ def run_watched(args: argparse.Namespace, script: Path, project: Path) -> int:
         stream = sys.stdout
     elif events_arg:
         stream = open(events_arg, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-    printer = _Printer(stream, echo_output=False)
+    log_arg = getattr(args, "log", None)
+    log = open(log_arg, "a", encoding="utf-8") if log_arg else None  # noqa: SIM115
+    printer = _Printer(stream, echo_output=False, mode=getattr(args, "mode", "detect"), log=log)
     session = Session(
         project=project,
         script=script,
@@ -155,3 +191,5 @@ def run_watched(args: argparse.Namespace, script: Path, project: Path) -> int:
             signal.signal(signal.SIGINT, previous)
         if stream is not None and not to_stdout:
             stream.close()
+        if log is not None:
+            log.close()

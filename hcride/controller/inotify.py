@@ -82,6 +82,10 @@ def _libc() -> Any:
 class InotifyObserver:
     """All watches on one inotify descriptor, read by one thread (``hcride-inotify``)."""
 
+    reports_close = True
+    """A write ends with a ``closed`` event (``IN_CLOSE_WRITE``): the watcher may wait
+    for it."""
+
     def __init__(self) -> None:
         self._libc = _libc()
         fd = self._libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -38,6 +40,35 @@ def hcride_root() -> Path:
     """The folder that contains the ``hcride`` package: put first on the program's
     ``PYTHONPATH`` so the runtime loads without being installed in its interpreter."""
     return Path(__file__).resolve().parent.parent.parent
+
+
+def runtime_path(package: Path | None = None) -> Path:
+    """The folder to put on the program's ``PYTHONPATH`` so that ``import hcride``
+    finds the runtime: ``hcride_root()`` in a checkout; for an installed hcride, whose
+    package lies in a ``site-packages`` folder with every package of hcride's own
+    environment (PySide6, watchdog...), a folder of the user's cache that holds only a
+    link to the package, so that none of those shadows the program's own packages.
+    Falls back to the package's folder when no link can be made."""
+    package = (package or Path(__file__).resolve().parent.parent).resolve()
+    root = package.parent
+    if root.name not in ("site-packages", "dist-packages"):
+        return root
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    digest = hashlib.sha1(str(package).encode()).hexdigest()[:16]
+    folder = Path(base) / "hcride" / "runtime" / digest
+    link = folder / "hcride"
+    try:
+        if link.is_symlink() and Path(os.readlink(link)) == package:
+            return folder
+        folder.mkdir(parents=True, exist_ok=True)
+        temp = folder / f".hcride-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        temp.symlink_to(package, target_is_directory=True)
+        os.replace(temp, link)  # atomic: two starts at once both end with the link
+    except OSError:
+        return root
+    return folder
 
 
 def parse_version(text: object) -> tuple[int, int] | None:

@@ -68,7 +68,7 @@ from hcride.controller.events import (
     RuntimeNotice,
     result_event,
 )
-from hcride.controller.interpreter import find_interpreter, hcride_root, parse_version
+from hcride.controller.interpreter import find_interpreter, parse_version, runtime_path
 from hcride.controller.ipc import IpcServer
 from hcride.runtime.report import ReloadResult
 
@@ -227,7 +227,7 @@ class Session:
         assert self._ipc is not None
         env = dict(os.environ)
         env.update(self.env)
-        root = str(hcride_root())
+        root = str(runtime_path())
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         env[protocol.ENV_ADDRESS] = self._ipc.address
         env[protocol.ENV_TOKEN] = self._ipc.token

@@ -5,7 +5,11 @@ temporary file and rename it over the original (a move event whose destination i
 the source), or delete and create. Every event that names a source file marks it
 dirty; a batch is handed over once no event has arrived for ``quiet`` seconds (or
 ``max_wait`` after the first event of a burst, so a stream of saves still builds).
-The build reads the files when it runs, so the last content wins.
+The build reads the files when it runs, so the last content wins. Where the observer
+reports closes (inotify), a source modified and not closed yet is still being written
+(an editor that truncates, then writes, possibly descheduled in between on a loaded
+machine): its batch waits for the close, at most ``open_wait`` seconds, so an empty
+or half-written module is never built.
 
 Only folders that may hold sources are watched, each with its own non-recursive
 watch, all read by one thread on Linux (``inotify.InotifyObserver``: watchdog's
@@ -50,6 +54,8 @@ logging.getLogger("watchdog.observers.inotify").addFilter(_not_stop_noise)
 _WRITES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 QUIET_S = 0.02
 MAX_WAIT_S = 0.5
+OPEN_WAIT_S = 2.0
+"""How long a batch waits for a source that is open for writing to be closed."""
 ROOT_CHECK_S = 0.5
 """How often the project folder itself is checked (moved away, deleted, restored)."""
 
@@ -101,7 +107,7 @@ class _Handler(FileSystemEventHandler):
             if path.name == "pyvenv.cfg" and event.event_type in ("created", "moved"):
                 # A virtual environment being made in a watched folder: stop watching it.
                 self._watcher.folder_event("venv", path.parent, None)
-            self._watcher.touch(path)
+            self._watcher.touch(path, event.event_type)
 
 
 class Watcher:
@@ -114,6 +120,7 @@ class Watcher:
         *,
         quiet: float = QUIET_S,
         max_wait: float = MAX_WAIT_S,
+        open_wait: float = OPEN_WAIT_S,
         on_root: Callable[[bool, str], None] | None = None,
     ) -> None:
         self.project = project.resolve()
@@ -124,11 +131,15 @@ class Watcher:
         self._quiet = quiet
         self._max_wait = max_wait
         self._dirty: set[Path] = set()
+        self._open_wait = open_wait
+        self._writing: dict[Path, float] = {}
+        """Sources modified and not closed since (when), if the observer reports closes."""
         self._first = 0.0
         self._last = 0.0
         self._cond = threading.Condition()
         self._stopped = False
         self._observer = make_observer()
+        self._closes = bool(getattr(self._observer, "reports_close", False))
         self._handler = _Handler(self)
         # Watches are added and removed by one thread at a time: start() until the first
         # tree is watched, then watchdog's dispatch thread. Folder events arriving before
@@ -168,8 +179,8 @@ class Watcher:
         with self._watches_lock:
             return sorted(self._watches)
 
-    def touch(self, path: Path) -> None:
-        """Mark ``path`` dirty (called by watchdog, or by hand)."""
+    def touch(self, path: Path, kind: str = "") -> None:
+        """Mark ``path`` dirty (called by watchdog with the event's type, or by hand)."""
         if is_ignored(self.project, path):
             return
         with self._watches_lock:
@@ -180,6 +191,10 @@ class Watcher:
         with self._cond:
             if not self._dirty:
                 self._first = now
+            if kind == "modified" and self._closes:
+                self._writing.setdefault(path, now)
+            elif kind in ("closed", "moved", "deleted"):
+                self._writing.pop(path, None)
             self._dirty.add(path)
             self._last = now
             self._cond.notify_all()
@@ -327,10 +342,15 @@ class Watcher:
                     continue
                 now = time.monotonic()
                 due = min(self._last + self._quiet, self._first + self._max_wait)
+                writing = [self._writing[p] for p in self._dirty if p in self._writing]
+                if writing:  # wait for the close (each event wakes this loop up)
+                    due = max(due, min(writing) + self._open_wait)
                 if now < due:
                     self._cond.wait(due - now)
                     continue
                 batch, self._dirty = self._dirty, set()
+                for path in batch:  # not closed in time: built as it is now
+                    self._writing.pop(path, None)
             try:
                 self._on_batch(batch)
             except Exception:  # a failing build must not stop the watcher

@@ -40,7 +40,7 @@ from hcride.runtime.compat import (
     shift_first_line,
     type_param_names,
 )
-from hcride.runtime.finder import carriers, changed_nested
+from hcride.runtime.finder import carriers, changed_nested, nested_functions
 from hcride.runtime.patching import (
     MISSING,
     UndoLog,
@@ -48,6 +48,7 @@ from hcride.runtime.patching import (
     forward,
     patch_closure,
     patch_code,
+    shift_code,
     shift_functions,
 )
 from hcride.runtime.plan import CommitPlan
@@ -65,6 +66,9 @@ class ClosureWork:
     old: types.CodeType
     new: types.CodeType
     report: ModuleReport
+    moved: bool = False
+    """Only its lines changed (its def moved): the closures' tracebacks follow; nothing
+    is reported."""
 
 
 class ModuleCommit:
@@ -445,7 +449,11 @@ class ModuleCommit:
         if not delta or live is MISSING:
             return
         if stmt.kind == st.DEF:
-            shift_functions(carriers(live, stmt.names[0], self.filename), delta, self.undo)
+            functions = carriers(live, stmt.names[0], self.filename)
+            shift_functions(functions, delta, self.undo)
+            for func in functions[:1]:  # closures made from its nested defs move too
+                for old, new in nested_functions(func.__code__, shift_code(func.__code__, delta)):
+                    self.closure_work.append(ClosureWork(old, new, self.report, moved=True))
         elif isinstance(live, type):
             shift_first_line(live, delta, self.undo)
             for member in stmt.body:

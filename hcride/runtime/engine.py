@@ -1006,8 +1006,8 @@ class Engine:
         for func in closures_of([w.old for w in work]):
             item = by_code[id(func.__code__)]
             label = func.__qualname__
-            if patch_closure(func, item.new, undo):
-                if (id(item.report), id(item.old)) not in done:
+            if patch_closure(func, item.new, undo, same_behaviour=item.moved):
+                if not item.moved and (id(item.report), id(item.old)) not in done:
                     done.add((id(item.report), id(item.old)))
                     item.report.patched.append(label)
             else:

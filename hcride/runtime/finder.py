@@ -169,6 +169,18 @@ def changed_nested(
     return pairs
 
 
+def nested_functions(old: types.CodeType, new: types.CodeType) -> list[
+        tuple[types.CodeType, types.CodeType]]:
+    """(old, new) pairs of the nested ``def``s and ``lambda``s of two versions of a
+    function's code, by their place in it (comprehensions and class bodies left out:
+    no function outlives its call made from them)."""
+    after = _nested(new)
+    return [
+        (code, after[path]) for path, code in _nested(old).items()
+        if path in after and (not code.co_name.startswith("<") or code.co_name == "<lambda>")
+    ]
+
+
 def closures_of(codes: list[types.CodeType]) -> list[types.FunctionType]:
     """Every live function whose code is one of ``codes`` (a search of the heap)."""
     if not codes:

@@ -233,12 +233,14 @@ def patch_code(target: types.FunctionType, donor: types.FunctionType, undo: Undo
     return True
 
 
-def patch_closure(target: types.FunctionType, code: types.CodeType, undo: UndoLog) -> bool:
+def patch_closure(target: types.FunctionType, code: types.CodeType, undo: UndoLog,
+                  same_behaviour: bool = False) -> bool:
     """A function made by a nested ``def``/``lambda`` takes the new code of its def
-    and keeps its cells and defaults. False when the free variables differ."""
+    and keeps its cells and defaults. False when the free variables differ.
+    ``same_behaviour``: the new code only moved lines."""
     if target.__code__.co_freevars != code.co_freevars:
         return False
-    undo.later_attr(target, "__code__", code)
+    undo.later_attr(target, "__code__", code, same_behaviour=same_behaviour)
     return True
 
 

@@ -176,6 +176,7 @@ class ReloadResult:
                     f"{len(m.added)} added" if m.added else "",
                     f"{len(m.initialized)} initialized",
                     f"{len(m.preserved)} preserved",
+                    f"{len(m.reevaluated)} re-evaluated" if m.reevaluated else "",
                     f"{len(m.removed)} removed" if m.removed else "",
                 ]
                 parts.append(f"{m.name} v{m.version} (" + ", ".join(c for c in counts if c) + ")")
