@@ -154,12 +154,21 @@ def test_stale_ends_when_the_file_says_the_value_again_or_it_is_given_again(star
     prog.write("logic.py", src.replace("SPEED = 10", "SPEED = 20").replace("1\n", "2\n"))
     report = prog.reload()["modules"][0]
     assert report["stale"] == ["SPEED"], report  # Car.top = 100 again: its own value
-    prog.exec("logic.SPEED = 20\nget_engine = __import__('hcride.runtime.bootstrap', "
-              "fromlist=['x']).get_engine\nget_engine().forget_stale('logic', 'SPEED')")
-    prog.write("logic.py", src.replace("SPEED = 10", "SPEED = 20").replace("1\n", "3\n"))
+    prog.write("logic.py", src.replace("SPEED = 10", "SPEED = 20").replace("top = 100",
+                                                                         "top = 300"))
+    assert sorted(prog.reload()["modules"][0]["stale"]) == ["Car.top", "SPEED"]
+    prog.write("logic.py", src.replace("SPEED = 10", "SPEED = 20").replace(
+        "top = 100", "top = 300").replace("1\n", "2\n"))  # the class left alone
+    assert sorted(prog.reload()["modules"][0]["stale"]) == ["Car.top", "SPEED"]
+    prog.exec("logic.SPEED = 20\nlogic.Car.top = 300\nget_engine = __import__('hcride.runtime.bootstrap', "
+              "fromlist=['x']).get_engine\nget_engine().forget_stale('logic', 'SPEED')\n"
+              "get_engine().forget_stale('logic', 'Car.top')")
+    prog.write("logic.py", src.replace("SPEED = 10", "SPEED = 20").replace(
+        "top = 100", "top = 300").replace("1\n", "3\n"))
     report = prog.reload()["modules"][0]
     assert report["stale"] == [] and prog.eval("[logic.SPEED, logic.f()]") == [20, 3], report
-    prog.write("logic.py", src.replace("SPEED = 10", "SPEED = 30").replace("1\n", "3\n"))
+    prog.write("logic.py", src.replace("SPEED = 10", "SPEED = 30").replace(
+        "top = 100", "top = 300").replace("1\n", "3\n"))
     assert prog.reload()["modules"][0]["stale"] == ["SPEED"]
 
 

@@ -96,9 +96,6 @@ class ModuleTable:
             self.__dict__["_by_key"] = cached
         return cached
 
-    def of_kind(self, kind: str) -> list[Statement]:
-        return [s for s in self.statements if s.kind == kind]
-
     def without_nodes(self) -> ModuleTable:
         """The same table without syntax trees, to keep in memory between reloads."""
         return ModuleTable(strip_nodes(self.statements), self.digest)

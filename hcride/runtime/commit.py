@@ -98,6 +98,7 @@ class ModuleCommit:
         """Stale globals and class attributes (``Class.attr``): the text of the
         statement that made their live value (given by the engine, updated here)."""
         self.judged: set[str] = set()
+        """The keys of ``stale_from`` this commit looked at (``judge_stale``)."""
         self.rebound: list[tuple[str, Any, Any]] = []
         """``(name, old, new)`` of each existing global this commit rebinds (a ``Final``
         constant, a def whose decorators changed, an import): the engine rebinds the
@@ -178,9 +179,14 @@ class ModuleCommit:
                     old_blocks = _parse_blocks([s for s in plan.replaced if s.kind == st.OTHER])
                 self._block(stmt, old_blocks)
         for key in list(self.stale_from):
-            if key in self.judged or "." in key:
+            if key in self.judged:
                 continue
-            if status.get(key) == "preserved":  # unchanged since: still the old value
+            cls = key.split(".")[0] if "." in key else None
+            if cls is not None:  # a class attribute of a class this reload left alone
+                unchanged = cls in last_def and id(last_def[cls]) not in plan.before
+            else:
+                unchanged = status.get(key) == "preserved"
+            if unchanged:  # still the old value
                 report.stale.append(key)
             else:  # no longer assigned, or given a value again
                 del self.stale_from[key]

@@ -165,10 +165,6 @@ class Tracked:
         self.table_ref = table
         return table
 
-    @table.setter
-    def table(self, table: ModuleTable) -> None:
-        self.table_ref = table
-
     def info(self, digest: str | None = None) -> dict[str, Any]:
         state = self.state
         if self.candidate is not None:
