@@ -150,6 +150,19 @@ def test_a_traceback_shows_the_line_that_runs_not_the_saved_one(start) -> None:
     assert prog.exec(TRACE_LINE) == "raise ValueError('new line')"
 
 
+def test_a_traceback_between_the_save_and_the_reload_quotes_the_running_line(start) -> None:
+    """A save the program has not looked at yet (no poll, no build received: a
+    server printing a traceback in that window): the traceback still quotes the line
+    that ran, not the saved file's line at that number (it quoted a blank line)."""
+    src = "def boom():\n    raise ValueError('old line')\n"
+    prog = start({"logic.py": src}, "import logic")
+    assert prog.exec(TRACE_LINE) == "raise ValueError('old line')"  # cached by linecache
+    prog.write("logic.py", "# moved\n\n\ndef boom():\n    raise ValueError('new line')\n")
+    assert prog.exec(TRACE_LINE) == "raise ValueError('old line')"
+    prog.exec("import os; os.remove(logic.__file__)")  # deleted: still what runs
+    assert prog.exec(TRACE_LINE) == "raise ValueError('old line')"
+
+
 def test_decorator_added_changed_and_removed(start) -> None:
     deco = (
         "import functools\n\n\n"

@@ -61,6 +61,9 @@ class Statement:
     """The line the statement started on when it was parsed. A statement reused at
     another line (``shifted``) keeps its body's line numbers as parsed: add
     ``body_offset`` to them."""
+    spec: ImportSpec | None = field(default=None, compare=False, repr=False)
+    """For an import: what it imports (``import_spec``), kept with the table so that
+    running it again or reading its modules needs no parsing."""
 
     @property
     def body_offset(self) -> int:
@@ -71,7 +74,8 @@ class Statement:
         if not delta:
             return self
         return Statement(self.kind, self.names, self.lineno + delta, self.end_lineno + delta,
-                         self.text, None, self.body, self.shape, self.origin or self.lineno)
+                         self.text, None, self.body, self.shape, self.origin or self.lineno,
+                         self.spec)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -107,20 +111,36 @@ class ModuleTable:
         """Absolute names of the modules the top-level imports name."""
         found: list[str] = []
         for s in self.statements:
-            if s.kind != IMPORT:
-                continue
-            nodes = [s.node] if s.node is not None else reparse_imports(s.text)
-            for node in nodes:
-                found.extend(imported_names(node, package))
+            if s.kind == IMPORT and s.spec is not None:
+                found.extend(spec_modules(s.spec, package))
         return found
 
 
-def reparse_imports(text: str) -> list[ast.stmt]:
-    """The import statements of a kept statement's text (tables keep no trees)."""
-    try:
-        return [n for n in ast.parse(text.strip()).body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    except SyntaxError:
-        return []
+ImportSpec = tuple[str | None, int, tuple[tuple[str, str | None], ...]]
+"""``(module, level, ((name, asname), ...))`` of ``from module import name as asname``
+(``module`` "" for ``from . import``); ``(None, 0, ((dotted, asname), ...))`` of
+``import dotted as asname``."""
+
+
+def import_spec(node: ast.stmt) -> ImportSpec:
+    """What an ``import`` or ``from ... import`` statement imports, as plain data."""
+    aliases = tuple((a.name, a.asname) for a in node.names)  # type: ignore[attr-defined]
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "", node.level or 0, aliases)
+    return (None, 0, aliases)
+
+
+def resolve_module(module: str, level: int, package: str | None) -> str | None:
+    """The absolute name of ``module`` imported ``level`` dots up from ``package``, as
+    the import system resolves it (None where it would refuse)."""
+    if not level:
+        return module
+    if not package:
+        return None
+    bits = package.rsplit(".", level - 1)
+    if len(bits) < level:
+        return None
+    return f"{bits[0]}.{module}" if module else bits[0]
 
 
 def source_digest(data: bytes) -> str:
@@ -193,20 +213,27 @@ def classify(node: ast.stmt) -> tuple[str, tuple[str, ...]]:
 
 def imported_names(node: ast.stmt, package: str | None) -> list[str]:
     """Absolute module names an import statement refers to."""
-    if isinstance(node, ast.Import):
-        return [a.name for a in node.names]
-    if isinstance(node, ast.ImportFrom):
-        base = node.module or ""
-        if node.level:
-            parts = (package or "").split(".")
-            if node.level > 1:
-                parts = parts[: -(node.level - 1)] or [""]
-            prefix = ".".join(p for p in parts if p)
-            base = f"{prefix}.{base}" if base and prefix else (prefix or base)
-        found = [base] if base else []
-        found.extend(f"{base}.{a.name}" if base else a.name for a in node.names if a.name != "*")
-        return found
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return spec_modules(import_spec(node), package)
     return []
+
+
+def spec_modules(spec: ImportSpec, package: str | None) -> list[str]:
+    """Absolute module names an import (its ``import_spec``) refers to: the modules
+    ``import`` names; the module ``from`` names and what it may import from it."""
+    module, level, aliases = spec
+    if module is None:
+        return [name for name, _ in aliases]
+    base = module
+    if level:
+        parts = (package or "").split(".")
+        if level > 1:
+            parts = parts[: -(level - 1)] or [""]
+        prefix = ".".join(p for p in parts if p)
+        base = f"{prefix}.{base}" if base and prefix else (prefix or base)
+    found = [base] if base else []
+    found.extend(f"{base}.{name}" if base else name for name, _ in aliases if name != "*")
+    return found
 
 
 def _first_line(node: ast.stmt) -> int:
@@ -241,7 +268,8 @@ def split_body(
             assert isinstance(node, ast.ClassDef)
             inner = split_body(node.body, lines, module_level=False, first_line=skip)
             shape = class_shape(node)
-        out.append(Statement(kind, names, start, end, text, node, inner, shape, start))
+        spec = import_spec(node) if kind == IMPORT else None
+        out.append(Statement(kind, names, start, end, text, node, inner, shape, start, spec))
     return tuple(out)
 
 
@@ -277,7 +305,7 @@ def keyed(statements: tuple[Statement, ...]) -> dict[tuple[str, ...], Statement]
 def strip_nodes(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
     return tuple(
         Statement(s.kind, s.names, s.lineno, s.end_lineno, s.text, None, strip_nodes(s.body),
-                  s.shape, s.origin)
+                  s.shape, s.origin, s.spec)
         for s in statements
     )
 

@@ -41,6 +41,7 @@ from hcride.runtime.compat import (
     type_param_names,
 )
 from hcride.runtime.finder import carriers, changed_nested, nested_functions
+from hcride.runtime.imports import bound_by_import
 from hcride.runtime.patching import (
     MISSING,
     UndoLog,
@@ -99,6 +100,8 @@ class ModuleCommit:
         statement that made their live value (given by the engine, updated here)."""
         self.judged: set[str] = set()
         """The keys of ``stale_from`` this commit looked at (``judge_stale``)."""
+        self.same_decorators: dict[int, bool] = {}
+        """Whether each changed def keeps its decorators (by ``id``, from the plan)."""
         self.rebound: list[tuple[str, Any, Any]] = []
         """``(name, old, new)`` of each existing global this commit rebinds (a ``Final``
         constant, a def whose decorators changed, an import): the engine rebinds the
@@ -112,6 +115,7 @@ class ModuleCommit:
         ``plan`` holds what the two tables say (worked out before the pause): this costs
         what changed, not the size of the module."""
         ns, report = self.ns, self.report
+        self.same_decorators = plan.same_decorators
         # Statements outside the changed lines are the running version's own: only
         # imports and Final constants run again; moved definitions get their line
         # numbers corrected. An unchanged assignment never runs, so a global the
@@ -136,9 +140,11 @@ class ModuleCommit:
             if kind in (st.DEF, st.CLASS):
                 self._definition(stmt, before, same, last_def, status)
             elif kind == st.IMPORT:
-                code = self.code_of(stmt)
-                scratch = dict(self.overlay)
-                exec(code, ns, scratch)  # noqa: S102 - imports are declarations
+                # Read from the modules already imported; else run the statement.
+                scratch = bound_by_import(stmt.spec, ns) if stmt.spec is not None else None
+                if scratch is None:
+                    scratch = dict(self.overlay)
+                    exec(self.code_of(stmt), ns, scratch)  # noqa: S102 - imports are declarations
                 # A name the module binds again further down (its own ``def setup``
                 # after ``from turtle import *``, ``y = wrap(y)`` after ``from x import
                 # y``) keeps that binding, as in a fresh run.
@@ -199,7 +205,7 @@ class ModuleCommit:
         if gone:
             saved = handlers.snapshot()
             handlers.forget(self.name, set(gone))
-            self.undo.on_undo(lambda: handlers.restore(saved))
+            self.undo.on_undo(handlers.restore, saved)
         return status
 
     def _definition(self, stmt: Statement, before: Statement | None, same: bool,
@@ -224,7 +230,8 @@ class ModuleCommit:
             return
         status[name] = "patched"
         if stmt.kind == st.DEF and stmt.node is not None:
-            same_decorators = before is not None and not decorators_changed(before, stmt)
+            same_decorators = before is not None and self.same_decorators.get(
+                id(stmt), not decorators_changed(before, stmt))
             if not same_decorators and before is not None and registers_handler(before):
                 handlers.forget(self.name, {name})  # its new version registers again
             lines = (before.lineno, before.end_lineno) if before is not None else (0, 0)
@@ -374,23 +381,29 @@ class ModuleCommit:
     def code_of(self, stmt: Statement) -> types.CodeType:
         return self.codes.get(id(stmt)) or compile_statement(stmt, self.filename, self.flags)
 
-    def _run(self, code: types.CodeType, names: tuple[str, ...]) -> dict[str, Any]:
+    def _run(self, code: types.CodeType, names: tuple[str, ...],
+             binds: str | None = None) -> dict[str, Any]:
         """Run module-level ``code``; return what it bound to ``names``. Nothing live
         is rebound: the caller decides."""
-        self.before_running(code)
+        self.before_running(code, binds)
         scratch = dict(self.overlay)
         exec(code, self.ns, scratch)  # noqa: S102 - running the user's new code is the point
         merge_module_annotations(self.ns, scratch, self.undo)
         return {n: scratch.get(n, MISSING) for n in names}
 
-    def before_running(self, code: types.CodeType) -> None:
+    def before_running(self, code: types.CodeType, binds: str | None = None) -> None:
         """New code is about to run (an initializer, a constant, a decorator): if it
         names something whose changes wait for ``apply``, apply them now, so that it
         runs the batch's new functions (the batch is then applied in more than one
-        step)."""
-        if self.undo.pending_names and not self.undo.pending_names.isdisjoint(
-            _names_used(code)
-        ):
+        step). ``binds``: the name a bare ``def`` stores (not a use of it: a batch of
+        modules that each define ``compute`` is still applied in one step)."""
+        pending = self.undo.pending_names
+        if not pending:
+            return
+        used = _names_used(code)
+        if binds is not None:
+            used.discard(binds)
+        if not pending.isdisjoint(used):
             self.undo.apply_when_quiet()
 
     def run_statement(self, stmt: Statement) -> dict[str, Any]:
@@ -400,7 +413,7 @@ class ModuleCommit:
         """The function a ``def`` makes, without calling its decorators (compiled when
         the version was staged: ``codes`` by ``id`` of the node)."""
         code = self.codes.get(id(node)) or compile_bare_def(node, self.filename, self.flags)
-        return self._run(code, (name,))[name]
+        return self._run(code, (name,), binds=name)[name]
 
     def bind(self, name: str, value: Any) -> None:
         """Bind ``name``: at once if new, else at apply time."""

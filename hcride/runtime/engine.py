@@ -345,7 +345,35 @@ class Engine:
             return
         self._installed = True
         sys.meta_path.insert(0, _Finder(self))
+        _read_running_lines(self)
         self.adopt_loaded_modules()
+
+    def running_lines(self, filename: str) -> list[str] | None:
+        """The lines of the version that runs, if ``filename`` is a tracked module's
+        and its file says another version (saved, not reloaded yet; deleted): they
+        are pinned in ``linecache`` until the file says what runs again. None: the
+        file says what runs (or is no module's)."""
+        name = self._by_file.get(filename)
+        if name is None:
+            try:
+                resolved = self._files.origin(filename)
+            except (OSError, ValueError):
+                return None
+            name = self._by_file.get(resolved) if resolved else None
+        if name is None:
+            return None
+        tracked = self._tracked.get(name if isinstance(name, str) else name[0])
+        if tracked is None:
+            return None
+        try:
+            with open(filename, "rb") as handle:
+                if handle.read() == tracked.data:
+                    return None
+        except OSError:
+            pass  # gone: what runs is still the loaded version
+        tracked.pin()
+        entry = linecache.cache.get(filename)
+        return list(entry[2]) if entry is not None and len(entry) > 2 else None
 
     def is_reloadable_file(self, path: Path) -> bool:
         """Is the file at ``path`` a reloadable module's (``ProjectFiles``)?"""
@@ -538,8 +566,7 @@ class Engine:
         except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
             text = f"\0undecodable: {exc}"
         tracked.candidate = Candidate(text, digest, data, stat, build)
-        if not tracked.pinned:
-            tracked.pin()  # tracebacks of the running code show its own lines
+        # (Tracebacks of the running code show its own lines: ``running_lines``.)
         self._prepare(tracked)  # now, not in the reload's pause
         return True
 
@@ -774,15 +801,17 @@ class Engine:
                 raise
             return result
 
-        # What the batch replaced (the candidates with their plans, the old tables and
-        # statuses in the undo log) is freed after the pause, not during it.
-        self._retired.append(undo)
+        # What the batch made and no longer needs (the undo log, the staged plans and
+        # syntax trees) is freed when this returns, while the cyclic collector is still
+        # paused: the collection after the reload then walks only what stays (it walked
+        # 130,000 such objects after a batch of 1,000 modules). What it replaced (old
+        # tables: a long module's are large; old lines) is freed after the pause.
         for (tracked, _table), report in zip(order, reports, strict=False):
             candidate = tracked.candidate
-            assert candidate is not None
-            self._retired.append((candidate, tracked.table_ref))
+            assert candidate is not None and candidate.update is not None
+            self._retired.append(tracked.table_ref)
             tracked.data, tracked.known_digest = candidate.data, candidate.digest
-            tracked.table_ref = candidate.update
+            tracked.table_ref = candidate.update.kept_table()
             tracked.stat = candidate.stat  # None: hash the file at the next check
             tracked.candidate = None
             tracked.version += 1
@@ -872,17 +901,24 @@ class Engine:
             plan = plan_commit(old_table, update.table, update, namespace.get("__package__"))
             forget_deleted(plan, namespace)
             # Keyed by id(): the update and plan are kept with them, so the ids stay
-            # their own. Everything the commit runs is compiled now, not in the pause:
-            # the changed statements, the imports and constants that run again, and
-            # each changed def without its decorators.
-            codes = {id(stmt): _compile(stmt, path, plan.flags) for stmt in plan.work}
-            for stmt in update.fresh:
+            # their own. What the commit runs is compiled now, not in the pause: the
+            # changed statements, the constants that run again, each changed def
+            # without its decorators (with them only if they changed). Unchanged
+            # imports are read from the modules already imported (``bound_by_import``);
+            # one that must import something is compiled when it runs.
+            codes: dict[int, types.CodeType] = {}
+            fresh = {id(stmt) for stmt in update.fresh}
+            for stmt in plan.work:
                 node = stmt.node
-                if stmt.kind == st.DEF and node is not None:
-                    codes[id(node)] = (  # undecorated: the bare def is the def
-                        compile_bare_def(node, path, plan.flags)
-                        if node.decorator_list else codes[id(stmt)]  # type: ignore[attr-defined]
-                    )
+                if stmt.kind == st.IMPORT and id(stmt) not in fresh:
+                    continue
+                if stmt.kind == st.DEF and node is not None and node.decorator_list:  # type: ignore[attr-defined]
+                    codes[id(node)] = compile_bare_def(node, path, plan.flags)
+                    if plan.same_decorators.get(id(stmt)):
+                        continue  # the decorators do not run again
+                codes[id(stmt)] = _compile(stmt, path, plan.flags)
+                if stmt.kind == st.DEF and node is not None and id(node) not in codes:
+                    codes[id(node)] = codes[id(stmt)]  # undecorated: the bare def is the def
         except SyntaxError as exc:
             problems.append(Rejection(
                 tracked.name, "syntax", f"SyntaxError: {exc.msg}", file=path,
@@ -945,8 +981,7 @@ class Engine:
         status = commit.run(candidate.update, candidate.plan)
         previous = tracked.status, tracked.stale_from
         tracked.status, tracked.stale_from = status, commit.stale_from or None
-        undo.on_undo(lambda: setattr(tracked, "status", previous[0]))
-        undo.on_undo(lambda: setattr(tracked, "stale_from", previous[1]))
+        undo.on_undo(_set_history, tracked, *previous)
         return report
 
     def _follow_imports(self, commits: list[ModuleCommit], undo: UndoLog) -> None:
@@ -1014,6 +1049,29 @@ class Engine:
                 )
 
 
+def _read_running_lines(engine: Engine) -> None:
+    """Tracebacks, ``inspect`` and debuggers read a module's lines through
+    ``linecache``, which reads its file again when it changed: after a save, before
+    the reload (the program may print a traceback in between), that would put the new
+    text at the old code's line numbers. ``linecache`` asks ``engine`` first."""
+    original = linecache.updatecache
+
+    def updatecache(filename: str, module_globals: Any = None) -> list[str]:
+        try:
+            lines = engine.running_lines(filename)
+        except Exception:  # never break a traceback
+            lines = None
+        return lines if lines is not None else original(filename, module_globals)
+
+    updatecache.__wrapped__ = original  # type: ignore[attr-defined]
+    linecache.updatecache = updatecache
+
+
+def _set_history(tracked: Tracked, status: dict[str, str] | None,
+                 stale_from: dict[str, str] | None) -> None:
+    tracked.status, tracked.stale_from = status, stale_from
+
+
 def taken_from(table: ModuleTable, package: str | None, module: str) -> Callable[[str], bool]:
     """For a module's statement ``table``: does a name it holds come from ``from module
     import ...`` (the last top-level statement binding it is such an import, or a
@@ -1021,10 +1079,9 @@ def taken_from(table: ModuleTable, package: str | None, module: str) -> Callable
     taken: dict[str, bool] = {}
     star = False
     for stmt in table.statements:
-        if stmt.kind == st.IMPORT and stmt.text.lstrip().startswith("from"):
-            nodes = [stmt.node] if stmt.node is not None else st.reparse_imports(stmt.text)
-            if any(st.imported_names(n, package)[:1] == [module] for n in nodes):
-                if "*" in stmt.text:
+        if stmt.kind == st.IMPORT and stmt.spec is not None and stmt.spec[0] is not None:
+            if st.spec_modules(stmt.spec, package)[:1] == [module]:
+                if any(name == "*" for name, _ in stmt.spec[2]):
                     star = True
                     taken = {n: v for n, v in taken.items() if v}
                 taken.update(dict.fromkeys(stmt.names, True))

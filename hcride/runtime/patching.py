@@ -36,7 +36,9 @@ class UndoLog:
     undone in reverse order on rollback."""
 
     def __init__(self) -> None:
-        self._steps: list[Callable[[], None]] = []
+        self._steps: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        """``(function, arguments)`` of each undo step (no closure per step: a batch
+        of 1,000 modules records tens of thousands)."""
         self._later: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self.replaced_codes: set[types.CodeType] = set()
         """Code objects that ``apply`` takes away from functions (see ``quiet``)."""
@@ -47,28 +49,28 @@ class UndoLog:
     # Made at once: only what the program's running code cannot see (new names).
     def set_item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
         old = mapping.get(key, MISSING)
-        self._steps.append(lambda: _restore_item(mapping, key, old))
+        self._steps.append((_restore_item, (mapping, key, old)))
         mapping[key] = value
 
     def del_item(self, mapping: dict[str, Any], key: str) -> None:
         old = mapping.get(key, MISSING)
         if old is MISSING:
             return
-        self._steps.append(lambda: _restore_item(mapping, key, old))
+        self._steps.append((_restore_item, (mapping, key, old)))
         del mapping[key]
 
     def set_attr(self, obj: Any, name: str, value: Any) -> None:
         old = obj.__dict__.get(name, MISSING) if hasattr(obj, "__dict__") else MISSING
-        self._steps.append(lambda: _restore_attr(obj, name, old))
+        self._steps.append((_restore_attr, (obj, name, old)))
         setattr(obj, name, value)
 
-    def on_undo(self, step: Callable[[], None]) -> None:
-        self._steps.append(step)
+    def on_undo(self, step: Callable[[], object], *args: Any) -> None:
+        self._steps.append((step, args))
 
     # Recorded now, made by apply().
     def later_item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
         old = mapping.get(key, MISSING)
-        self._steps.append(lambda: _restore_item(mapping, key, old))
+        self._steps.append((_restore_item, (mapping, key, old)))
         self._later.append((dict.__setitem__, (mapping, key, value)))
         self.pending_names.add(key)
 
@@ -76,7 +78,7 @@ class UndoLog:
         old = mapping.get(key, MISSING)
         if old is MISSING:
             return
-        self._steps.append(lambda: _restore_item(mapping, key, old))
+        self._steps.append((_restore_item, (mapping, key, old)))
         self._later.append((dict.pop, (mapping, key, None)))
 
     def later_attr(self, obj: Any, name: str, value: Any, same_behaviour: bool = False) -> None:
@@ -90,20 +92,20 @@ class UndoLog:
                 self.pending_names.add(name)
         if isinstance(obj, type):
             old = obj.__dict__.get(name, MISSING)
-            self._steps.append(lambda: _restore_attr(obj, name, old))
+            self._steps.append((_restore_attr, (obj, name, old)))
             self._later.append((class_setattr(obj), (obj, name, value)))
         else:
             old = getattr(obj, name)
             if name == "__code__" and not same_behaviour:
                 self.replaced_codes.add(old)
-            self._steps.append(lambda: setattr(obj, name, old))
+            self._steps.append((setattr, (obj, name, old)))
             self._later.append((setattr, (obj, name, value)))
 
     def later_del_attr(self, cls: type, name: str) -> None:
         old = cls.__dict__.get(name, MISSING)
         if old is MISSING:
             return
-        self._steps.append(lambda: _restore_attr(cls, name, old))
+        self._steps.append((_restore_attr, (cls, name, old)))
         self._later.append((type.__delattr__ if class_setattr(cls) is type.__setattr__
                             else delattr, (cls, name)))
 
@@ -170,9 +172,9 @@ class UndoLog:
         self._later = []
         problems: list[str] = []
         while self._steps:
-            step = self._steps.pop()
+            step, args = self._steps.pop()
             try:
-                step()
+                step(*args)
             except Exception as exc:  # any failure is reported, not raised
                 problems.append(f"{type(exc).__name__}: {exc}")
         return problems
@@ -180,10 +182,9 @@ class UndoLog:
 
 def _busy(codes: set[types.CodeType]) -> bool:
     """Is a thread other than this one running one of ``codes``?"""
-    me = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
-        if ident == me:
-            continue
+    frames = sys._current_frames()
+    del frames[threading.get_ident()]  # (held in a local, this frame would be a cycle)
+    for frame in frames.values():
         while frame is not None:
             if frame.f_code in codes:
                 return True
@@ -229,8 +230,23 @@ def patch_code(target: types.FunctionType, donor: types.FunctionType, undo: Undo
     if target.__code__.co_freevars != donor.__code__.co_freevars:
         return False
     for name in function_fields(donor):
-        undo.later_attr(target, name, getattr(donor, name))
+        value = getattr(donor, name)
+        if name == "__code__" or not _same_field(getattr(target, name), value):
+            undo.later_attr(target, name, value)
     return True
+
+
+def _same_field(old: Any, new: Any) -> bool:
+    """Is a function field's new value the one it has (None, an empty dict or tuple,
+    the same docstring)? Then it is left alone."""
+    if old is new:
+        return True
+    kind = type(old)
+    if kind is not type(new):
+        return False
+    if kind is str:
+        return bool(old == new)
+    return kind in (dict, tuple) and not old and not new
 
 
 def patch_closure(target: types.FunctionType, code: types.CodeType, undo: UndoLog,

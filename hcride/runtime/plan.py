@@ -15,6 +15,7 @@ import __future__
 from dataclasses import dataclass
 
 from hcride.analysis import statements as st
+from hcride.analysis.diff import decorators_changed
 from hcride.analysis.incremental import Update
 from hcride.analysis.statements import ModuleTable, Statement
 
@@ -51,6 +52,9 @@ class CommitPlan:
     """Compiler flags of the module's ``from __future__`` imports."""
     imports: list[str]
     """Modules the new version's top-level imports name (for the batch's order)."""
+    same_decorators: dict[int, bool]
+    """For each changed ``def`` that replaces one (by ``id``): are its decorators the
+    running version's? (Then only its body is new: the decorators do not run again.)"""
 
 
 def plan_commit(old: ModuleTable, new: ModuleTable, update: Update,
@@ -68,6 +72,11 @@ def plan_commit(old: ModuleTable, new: ModuleTable, update: Update,
         if prior is None and len(key) == len(stmt.key):  # moved from elsewhere
             prior = old.by_key().get(key)
         before[id(stmt)] = prior
+    same_decorators = {
+        id(stmt): not decorators_changed(prior, stmt)
+        for stmt in update.fresh
+        if stmt.kind == st.DEF and (prior := before.get(id(stmt))) is not None
+    }
     work = [*update.fresh]
     preserved: list[str] = []
     last_def: dict[str, Statement] = {}
@@ -81,9 +90,8 @@ def plan_commit(old: ModuleTable, new: ModuleTable, update: Update,
         kind = s.kind
         if kind == st.IMPORT:
             shadowed[id(s)] = frozenset(later)
-            nodes = [s.node] if s.node is not None else st.reparse_imports(s.text)
-            for node in nodes:
-                imports.extend(st.imported_names(node, package))
+            if s.spec is not None:
+                imports.extend(st.spec_modules(s.spec, package))
         if kind in (st.DEF, st.CLASS):
             last_def.setdefault(s.names[0], s)
         if id(s) not in fresh_keys:
@@ -110,7 +118,7 @@ def plan_commit(old: ModuleTable, new: ModuleTable, update: Update,
                       last_def, shadowed,
                       frozenset(old_bound),
                       old_definitions, replaced, gone, docstring_removed, future_flags(new),
-                      imports)
+                      imports, same_decorators)
 
 
 def forget_deleted(plan: CommitPlan, namespace: dict[str, object]) -> None:

@@ -1,7 +1,7 @@
 """Benchmark: hcride on a big project, next to its reference in the same run.
 
     python tests/benchmarks/bench_scale.py [--modules 1000] [--files 20000] [--rounds 3]
-                                           [--skip-ide] [--startup-only]
+                                           [--skip-ide] [--startup-only] [--batch-only]
 
 Generates a project whose main script imports ``--modules`` project modules (50 per
 package), and a variant padded to ``--files`` files (unimported modules, data and
@@ -11,6 +11,9 @@ text files in 20 files per folder). Prints, median of ``--rounds``:
   ``python`` (warm ``.pyc``), whole process and per imported module;
 - fixed cost of ``hcride run`` on an empty script, next to plain ``python``
   (``--startup-only``: these start-up rows alone);
+- a batch of every module changed: ``perform_code_reload()`` next to
+  ``importlib.reload`` of each, in new processes, alternating (``--batch-only``: this
+  row alone);
 - inside the program (standalone ``hcride run``): ``has_any_module_changed()`` per
   call and ``perform_code_reload()`` with nothing pending, next to reading a flag;
   the runtime's memory (tracemalloc of its tracking, next to the source text size);
@@ -122,7 +125,8 @@ if hcr is not None:
 '''
 
 
-BATCH = '''import importlib
+BATCH = '''import gc
+import importlib
 import re
 import sys
 import time
@@ -141,6 +145,9 @@ def edit(k):
 
 
 edit(int(sys.argv[1]))
+# The same start for both: the collections the imports owe (a full one, after 1,000
+# modules) are made here, not inside whichever is measured first.
+gc.collect()
 if "hcride.runtime.bootstrap" in sys.modules:  # under hcride run
     from hcride import hotcodereloading as hcr
 
@@ -277,15 +284,25 @@ def bench_probe(project: Path) -> None:
         f"{plain.get('import_bytes', 0) / 1e6:.1f} MB")  # fmt: skip
 
 
-def bench_batch(project: Path) -> None:
+def bench_batch(project: Path, rounds: int) -> None:
     """A batch of every module changed: one perform_code_reload() next to
-    importlib.reload() of each (plain python). Edits the project's modules."""
+    importlib.reload() of each (plain python), each in a new process, alternating,
+    median of ``rounds``. Edits the project's modules."""
     env = env_for_hcride()
-    cmd = [sys.executable, "-m", "hcride", "run", "--project", str(project), "batch.py", "1"]
-    hcr = _values(median_time(cmd, 1, project, env)[1])
-    plain = _values(median_time([sys.executable, "batch.py", "2"], 1, project, plain_env())[1])
-    h, p = hcr.get("batch_ms", float("nan")), plain.get("batch_ms", float("nan"))
-    row(f"batch of {hcr.get('modules', 0):.0f} changed modules: perform_code_reload "
+    hcr: list[float] = []
+    plain: list[float] = []
+    modules = 0.0
+    for k in range(rounds):
+        cmd = [sys.executable, "-m", "hcride", "run", "--project", str(project), "batch.py",
+               str(2 * k + 1)]
+        values = _values(median_time(cmd, 1, project, env)[1])
+        hcr.append(values.get("batch_ms", float("nan")))
+        modules = values.get("modules", 0)
+        values = _values(median_time([sys.executable, "batch.py", str(2 * k + 2)], 1, project,
+                                     plain_env())[1])
+        plain.append(values.get("batch_ms", float("nan")))
+    h, p = statistics.median(hcr), statistics.median(plain)
+    row(f"batch of {modules:.0f} changed modules: perform_code_reload "
         "vs importlib.reload", f"{h:.0f} ms", f"{p:.0f} ms", f"{h / p:.2f}x")  # fmt: skip
 
 
@@ -417,6 +434,8 @@ def main() -> None:
     parser.add_argument("--skip-ide", action="store_true")
     parser.add_argument("--startup-only", action="store_true",
                         help="only the start-up rows: hcride run next to python")
+    parser.add_argument("--batch-only", action="store_true",
+                        help="only the batch row: perform_code_reload next to importlib.reload")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with .pyc, as users run
@@ -424,12 +443,15 @@ def main() -> None:
     try:
         small = make_project(tmp / "modules", args.modules)
         row("what", "hcride", "reference", "ratio")
+        if args.batch_only:
+            bench_batch(small, args.rounds)
+            return
         bench_startup(small, args.modules, args.rounds)
         if args.startup_only:
             return
         big = make_project(tmp / "files", args.modules, args.files)
         bench_probe(small)
-        bench_batch(small)
+        bench_batch(small, args.rounds)
         bench_watch(small, args.modules, f"{args.modules} modules")
         bench_watch(big, args.modules, f"{args.files} files")
         if not args.skip_ide:
