@@ -25,7 +25,7 @@ USAGE = """\
 hcride [PROJECT | FILE]                 open the IDE (no argument: the last project)
 hcride --sample [NAME]                  open an editable copy of a sample (no NAME: list them)
 hcride run [--project DIR] [--events FILE|-] [--watch] [--mode detect|manual|auto]
-           [--python PATH] [--log FILE] SCRIPT|FOLDER [ARGS...]
+           [--python PATH] [--log FILE] SCRIPT|FOLDER|-m MODULE [ARGS...]
 hcride --version | --help [run]"""
 
 HELP = f"""\
@@ -37,6 +37,8 @@ Live-edit running Python programs (Nim-style hot code reloading).
   FILE              a file: open it, with its folder as the project
   run SCRIPT        run SCRIPT as __main__ under the runtime (FOLDER: its main.py);
                     `hcride run --help` explains the options
+  run -m MODULE     run MODULE as `python -m MODULE` does (found from the current
+                    folder; the project: the current folder)
   --sample NAME     a shipped sample (bouncing, counter...), copied to
                     ~/hcride-samples/NAME (or $HCRIDE_SAMPLES/NAME) when installed
 """
@@ -50,9 +52,11 @@ def build_run_parser() -> argparse.ArgumentParser:
         prog="hcride run",
         description="Run SCRIPT as __main__; the project's modules are hot-reloaded at "
         "perform_code_reload() (or as builds arrive, with --watch). SCRIPT may be a "
-        "folder: its main.py runs, with the folder as the project.",
+        "folder: its main.py runs, with the folder as the project. -m MODULE runs a "
+        "module as python -m does; every word after MODULE is the program's.",
     )
-    run.add_argument("--project", type=Path, help="project folder (default: the script's folder)")
+    run.add_argument("--project", type=Path, help="project folder (default: the script's "
+                     "folder; with -m: the current folder)")
     run.add_argument(
         "--events", metavar="FILE", help="write one JSON object per event to FILE ('-': stdout)"
     )
@@ -73,6 +77,12 @@ def build_run_parser() -> argparse.ArgumentParser:
         "--log", metavar="FILE",
         help="write hcride's own lines to FILE, not to stderr (a full-screen program: "
         "curses, Textual, whose screen they would cross)",
+    )
+    run.add_argument(
+        "-m", dest="module", metavar="MODULE",
+        help="run MODULE as __main__ as python -m does (found from the current folder, "
+        "first on sys.path; a package: its __main__); the project is the current "
+        "folder unless --project says; MODULE is never reloaded, what it imports is",
     )
     run.add_argument("script", type=Path, nargs="?", metavar="SCRIPT|FOLDER")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
@@ -108,8 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["run"]:
         quick = quick_run(argv[1:])
         if quick is not None:
-            return launch_here(*quick)
-        return run_command(build_run_parser().parse_args(argv[1:]))
+            script, project, rest, mode, events, module = quick
+            return launch_here(script, project, rest, mode, events, module=module)
+        parsed = parse_run_args(argv[1:])
+        if isinstance(parsed, str):
+            return fail(parsed)
+        return run_command(parsed)
     if argv[:1] == ["ide"]:
         argv = argv[1:]
     args = build_ide_parser().parse_args(argv)
@@ -161,20 +175,26 @@ def open_ide(target: Path | None) -> int:
 
 
 _QUICK_OPTIONS = ("--project", "--events", "--mode")
+_VALUE_OPTIONS = ("--project", "--events", "--mode", "--python", "--log")
 _MODES = ("detect", "manual", "auto")
+_MODULE_USAGE = "hcride run [options] -m MODULE [ARGS...]"
 
 
-def quick_run(argv: list[str]) -> tuple[str, str, list[str], str, str | None] | None:
+def quick_run(
+    argv: list[str],
+) -> tuple[str | None, str, list[str], str, str | None, str | None] | None:
     """``hcride run ARGV`` without a controller, read without ``argparse``:
-    ``(script, project, args, mode, events)`` as ``build_run_parser()`` and
+    ``(script, project, args, mode, events, module)`` as ``parse_run_args()`` and
     ``resolve_script()`` would give them, when ARGV has the plain form: options spelled
     in full (``--project``, ``--events``, ``--mode``; ``--opt VALUE`` or
-    ``--opt=VALUE``), then an existing SCRIPT (or a FOLDER with a ``main.py``), then the
-    program's ARGS without ``--``. None for anything else (help, abbreviations,
-    ``--watch``, mistakes...): argparse reads that, with its own messages."""
+    ``--opt=VALUE``), then an existing SCRIPT (or a FOLDER with a ``main.py``) and the
+    program's ARGS without ``--``, or ``-m MODULE`` and the program's ARGS (the
+    launcher looks for the module: ``script`` None). None for anything else (help,
+    abbreviations, ``--watch``, mistakes...): argparse reads that, with its own
+    messages."""
     options: dict[str, str | None] = {"--project": None, "--events": None, "--mode": "detect"}
     i = 0
-    while i < len(argv) and argv[i].startswith("-"):
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "-m":
         name, equals, value = argv[i].partition("=")
         if name not in _QUICK_OPTIONS:
             return None
@@ -185,37 +205,89 @@ def quick_run(argv: list[str]) -> tuple[str, str, list[str], str, str | None] | 
             value = argv[i]
         options[name] = value
         i += 1
-    if i == len(argv) or options["--mode"] not in _MODES or "--" in argv[i + 1:]:
+    module = None
+    if argv[i:i + 1] == ["-m"]:
+        i += 1
+        if i == len(argv) or not argv[i] or argv[i].startswith("-"):
+            return None
+        module = argv[i]
+    if i == len(argv) or options["--mode"] not in _MODES:
+        return None
+    if module is None and "--" in argv[i + 1:]:
         return None
     script, project = argv[i], options["--project"]
     if project is not None and (not project or not os.path.isdir(project)):
         return None
+    mode, events = str(options["--mode"]), options["--events"]
+    if module is not None:
+        return None, os.path.realpath(project or "."), argv[i + 1:], mode, events, module
     if script and os.path.isdir(script):
         script = os.path.join(script, "main.py")
     if not script or not os.path.isfile(script):
         return None
     script = os.path.realpath(script)
     project = os.path.realpath(project or os.path.dirname(script))
-    return script, project, argv[i + 1:], str(options["--mode"]), options["--events"]
+    return script, project, argv[i + 1:], mode, events, None
 
 
-def resolve_script(args: argparse.Namespace) -> tuple[Path, Path] | str:
-    """``(script, project)`` for ``hcride run``, or what is wrong in words."""
-    if args.script is None:
-        return ("which program? give its main script or its folder: "
-                "hcride run [options] SCRIPT|FOLDER [ARGS...] (hcride run --help)")
+def split_module(argv: list[str]) -> tuple[list[str], list[str]] | str | None:
+    """``hcride run ARGV`` of the form ``[OPTIONS] -m MODULE [ARGS...]``:
+    ``(OPTIONS + ["-m", MODULE], ARGS)``: every word after the module is the
+    program's, as after ``python -m MODULE`` (argparse would read ``--flag`` there as
+    ours). None: no ``-m`` before the script; a string: what is wrong."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word in ("-", "--") or not word.startswith("-"):
+            return None
+        if word.startswith("-m"):  # -m MODULE, or -mMODULE as python takes it
+            module = word[2:] or (argv[i + 1] if i + 1 < len(argv) else "")
+            if not module:
+                return f"-m needs a module name: {_MODULE_USAGE}"
+            return [*argv[:i], "-m", module], argv[i + (1 if word[2:] else 2):]
+        name, equals, _ = word.partition("=")
+        if (not equals and name.startswith("--")
+                and any(option.startswith(name) for option in _VALUE_OPTIONS)):
+            i += 1  # its value (an abbreviation too, as argparse reads it)
+        i += 1
+    return None
+
+
+def parse_run_args(argv: list[str]) -> argparse.Namespace | str:
+    """``hcride run ARGV`` read by argparse (``-m MODULE ARGS`` split first), or what
+    is wrong in words."""
+    split = split_module(argv)
+    if isinstance(split, str):
+        return split
+    args = build_run_parser().parse_args(argv if split is None else split[0])
+    if split is not None:
+        args.args = split[1]
+    return args
+
+
+def resolve_script(args: argparse.Namespace) -> tuple[Path | None, Path] | str:
+    """``(script, project)`` for ``hcride run``, or what is wrong in words. With
+    ``-m`` the script is None (the program's interpreter finds the module) and the
+    project defaults to the current folder."""
+    from pathlib import Path
+
     if args.project is not None and not args.project.is_dir():
         return f"--project: no such folder: {args.project}"
+    if getattr(args, "module", None) is not None:
+        return None, (args.project or Path.cwd()).resolve()
+    if args.script is None:
+        return ("which program? give its main script or its folder: "
+                "hcride run [options] SCRIPT|FOLDER|-m MODULE [ARGS...] (hcride run --help)")
     target: Path = args.script
     if target.is_dir():
         script = target / "main.py"
         if not script.is_file():
             if (target / "__main__.py").is_file():
-                name = target.resolve().name
-                return (f"{target} is a package run with `python -m {name}` (it has a "
-                        "__main__.py and no main.py); hcride run takes a script: run one "
-                        f"beside the package that does `import runpy; runpy.run_module("
-                        f"\"{name}\", run_name=\"__main__\")` (the package's modules are "
+                folder = target.resolve()
+                where = "" if folder.parent == Path.cwd().resolve() else f"cd {folder.parent}; "
+                return (f"{target} is a package run with `python -m {folder.name}` (it "
+                        "has a __main__.py and no main.py): run it so, "
+                        f"`{where}hcride run -m {folder.name}` (the package's modules are "
                         "reloadable, its __main__.py is not)")
             inside = sorted(p.parent.name for p in target.glob("*/main.py"))
             hint = (f"; folders in it that have one: {', '.join(inside)}" if inside else
@@ -234,58 +306,119 @@ def run_command(args: argparse.Namespace) -> int:
     if isinstance(resolved, str):
         return fail(resolved)
     script, project = resolved
+    module: str | None = getattr(args, "module", None)
     if args.log and not args.watch:
         return fail("--log goes with --watch (without a controller the program prints "
                     "hcride's lines itself, on its stderr)")
     if args.watch:
         from hcride.controller.cli_run import run_watched
 
+        if module is not None:  # the controller must know the main script
+            try:
+                script = find_program_module(module, project, args.python)
+            except LookupError as exc:
+                return fail(str(exc))
+            except OSError as exc:
+                return fail(str(exc), 127)
+        assert script is not None
         return run_watched(args, script=script, project=project)
     rest = list(args.args)
-    if rest[:1] == ["--"]:  # as ``python -m hcride.runtime ... -- SCRIPT ARGS`` drops it
-        rest.pop(0)
-    return launch_here(str(script), str(project), rest, args.mode, args.events, args.python)
+    if module is None and rest[:1] == ["--"]:  # as ``python -m hcride.runtime ... --
+        rest.pop(0)  # SCRIPT ARGS`` drops it (after -m MODULE, every word is the program's)
+    return launch_here(None if script is None else str(script), str(project), rest,
+                       args.mode, args.events, args.python, module=module)
 
 
-def launch_here(script: str, project: str, args: list[str], mode: str,
-                events: str | None, python: str | None = None) -> int:
+_PROBE = """import sys
+from hcride.runtime.launcher import find_module
+try:
+    print("found", find_module(sys.argv[1]))
+except LookupError as exc:
+    print("error", exc)
+"""
+
+
+def find_program_module(module: str, project: Path, python: str | None) -> Path:
+    """The file ``python -m MODULE`` runs in the program, looked for by the program's
+    interpreter (``launcher.find_module``: nothing imported; by that interpreter in a
+    process of its own when it is not ours). LookupError: why it cannot run; OSError:
+    that interpreter does not start."""
+    import subprocess
+    from pathlib import Path
+
+    chosen = program_interpreter(str(project), python)
+    if chosen is None:
+        from hcride.runtime.launcher import find_module
+
+        return Path(find_module(module))
+    from hcride.controller.interpreter import runtime_path
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(runtime_path()), env.get("PYTHONPATH", "")) if p)
+    try:
+        proc = subprocess.run([str(chosen), "-c", _PROBE, module], env=env, text=True,
+                              capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OSError(f"cannot start {chosen}: {exc}") from exc
+    kind, _, text = proc.stdout.strip().partition(" ")
+    if kind == "found":
+        return Path(text)
+    if kind == "error":
+        raise LookupError(text)
+    last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+    raise OSError(f"cannot start {chosen}: {last}")
+
+
+def program_interpreter(project: str, python: str | None) -> Path | None:
+    """The program's interpreter (``python``, or the project's ``.venv``) when its
+    packages are not ours; None when the program can run on ours."""
+    if python is None and not any(
+        os.path.isfile(os.path.join(project, name, "pyvenv.cfg")) for name in (".venv", "venv")
+    ):
+        return None
+    from pathlib import Path
+
+    from hcride.controller.interpreter import find_interpreter
+
+    chosen = find_interpreter(Path(project), python)
+    return None if _same_environment(chosen, Path(sys.executable)) else chosen
+
+
+def launch_here(script: str | None, project: str, args: list[str], mode: str,
+                events: str | None, python: str | None = None,
+                module: str | None = None) -> int:
     """Become the program, so that stdin/stdout/stderr, the exit code and signals are
     its own (no controller; the runtime finds changes by content hash). The launcher
-    runs ``script`` as ``__main__``, as ``python -m hcride.runtime`` does: in this very
-    process when the program's interpreter is ours (no second one to start), else that
-    interpreter replaces this process (``python``, or the project's ``.venv``, as with
-    ``--watch``: it has the program's packages). Children find hcride on
-    ``PYTHONPATH``."""
-    own = python is None and not any(
-        os.path.isfile(os.path.join(project, name, "pyvenv.cfg")) for name in (".venv", "venv")
-    )
-    if not own:
-        from pathlib import Path
+    runs ``script`` (or ``module``, as ``python -m``) as ``__main__``, as ``python -m
+    hcride.runtime`` does: in this very process when the program's interpreter is ours
+    (no second one to start), else that interpreter replaces this process
+    (``python``, or the project's ``.venv``, as with ``--watch``: it has the program's
+    packages). Children find hcride on ``PYTHONPATH``."""
+    chosen = program_interpreter(project, python)
+    if chosen is not None:
+        from hcride.controller.interpreter import runtime_path
 
-        from hcride.controller.interpreter import find_interpreter, runtime_path
-
-        chosen = find_interpreter(Path(project), python)
-        own = _same_environment(chosen, Path(sys.executable))
-        if not own:
-            paths = os.environ.get("PYTHONPATH", "")
-            os.environ["PYTHONPATH"] = os.pathsep.join(
-                p for p in (str(runtime_path()), paths) if p)
-            launcher = ["--project", project, "--mode", mode]
-            if events:
-                launcher += ["--events", events]
-            sys.stdout.flush()
-            sys.stderr.flush()
-            try:
-                os.execv(chosen, [str(chosen), "-m", "hcride.runtime", *launcher, "--",
-                                  script, *args])
-            except OSError as exc:
-                return fail(f"cannot start {chosen}: {exc.strerror or exc}", 127)
+        paths = os.environ.get("PYTHONPATH", "")
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(runtime_path()), paths) if p)
+        launcher = ["--project", project, "--mode", mode]
+        if events:
+            launcher += ["--events", events]
+        target = ["-m", module] if module is not None else [str(script)]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            os.execv(chosen, [str(chosen), "-m", "hcride.runtime", *launcher, "--",
+                              *target, *args])
+        except OSError as exc:
+            return fail(f"cannot start {chosen}: {exc.strerror or exc}", 127)
     root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     paths = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, paths) if p)
     from hcride.runtime.launcher import launch
 
-    return launch(script, args, project=project, mode=mode, events=events)
+    return launch(script, args, project=project, mode=mode, events=events, module=module)
 
 
 def _same_environment(python: Path, ours: Path) -> bool:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from helpers_session import TIMEOUT
@@ -19,16 +20,19 @@ class CliRun:
     """``hcride run --watch SCRIPT``; stdout and stderr (the program's and hcride's
     own ``hcride:`` lines) collected line by line, in one list."""
 
-    def __init__(self, script: Path, *options: str, watch: bool = True, **env: str) -> None:
-        """``options`` go before SCRIPT (``--python``, ``--project``); a ``PYTHONPATH``
-        in ``env`` comes after hcride's own folder; ``watch=False``: no controller (the
-        program polls)."""
+    def __init__(self, script: Path | Sequence[str], *options: str, watch: bool = True,
+                 cwd: Path | None = None, **env: str) -> None:
+        """``options`` go before SCRIPT (``--python``, ``--project``); SCRIPT may be
+        words (``["-m", "app.main"]``); ``cwd``: the folder it runs in (default: ours);
+        a ``PYTHONPATH`` in ``env`` comes after hcride's own folder; ``watch=False``: no
+        controller (the program polls)."""
+        program = [str(script)] if isinstance(script, Path) else list(script)
         path = os.pathsep.join(p for p in (str(hcride_root()), env.pop("PYTHONPATH", "")) if p)
         full = dict(os.environ, PYTHONUNBUFFERED="1", **env, PYTHONPATH=path)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hcride", "run", *(["--watch"] if watch else []), *options,
-             str(script)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full,
+             *program],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full, cwd=cwd,
         )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -57,3 +61,21 @@ class CliRun:
             self.proc.kill()
             self.proc.wait()
         return "\n".join(self.lines)
+
+
+def after_first_line(cmd: list[str], cwd: Path, env: dict[str, str],
+                     then: Callable[[], None]) -> tuple[str, str, str, int]:
+    """Run ``cmd`` (no stdin) and call ``then()`` once it printed its first line:
+    ``(first line, the rest of stdout, stderr, exit code)``."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        then()
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return first, out, err, proc.returncode

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, TIMEOUT, dedent, write_project
+from helpers_cli_run import after_first_line
 
 import hcride as hcride_pkg
 from hcride import __version__
-from hcride.cli import USAGE, build_run_parser, quick_run, resolve_script
+from hcride.cli import USAGE, parse_run_args, quick_run, resolve_script
 
 
 def hcride(*args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -62,6 +63,8 @@ QUICK = [  # read without argparse
     ["--events=", "main.py"], ["--project", ".", "main.py"], ["--project=app", "app/main.py"],
     ["--project", "app", "--project", ".", "--mode", "auto", "--mode", "detect", "main.py"],
     ["./main.py", "main.py"],
+    ["-m", "app.main"], ["-m", "app.main", "a", "--flag", "--", "x", "--watch"],
+    ["--mode", "auto", "-m", "pkg", "-m", "x"], ["--project=app", "--events", "-", "-m", "x.y"],
 ]
 NOT_QUICK = [  # argparse reads these, with its messages
     [], ["--help"], ["-h", "main.py"], ["--proj", ".", "main.py"], ["--watch", "main.py"],
@@ -70,6 +73,8 @@ NOT_QUICK = [  # argparse reads these, with its messages
     ["main.py", "--", "x"], ["main.py", "x", "--"], ["nope.py"], ["empty"], [""],
     ["--project", "", "main.py"], ["--project", "nowhere", "main.py"], ["-", "main.py"],
     ["--events", "-a b", "main.py"],
+    ["-m"], ["-m", "-x"], ["-m", ""], ["--watch", "-m", "app"], ["-mapp"], ["--mode", "-m", "x"],
+    ["--python", sys.executable, "-m", "app"], ["--project", "nowhere", "-m", "app"],
 ]
 
 
@@ -81,11 +86,13 @@ def test_quick_run_reads_what_argparse_reads(tmp_path: Path, monkeypatch) -> Non
     for argv in QUICK:
         quick = quick_run(argv)
         assert quick is not None, argv
-        args = build_run_parser().parse_args(argv)
+        args = parse_run_args(argv)
+        assert not isinstance(args, str), (argv, args)
         resolved = resolve_script(args)
         assert not isinstance(resolved, str), (argv, resolved)
         assert not args.watch and args.python is None
-        expected = (str(resolved[0]), str(resolved[1]), args.args, args.mode, args.events)
+        script = None if resolved[0] is None else str(resolved[0])
+        expected = (script, str(resolved[1]), args.args, args.mode, args.events, args.module)
         assert quick == expected, argv
     for argv in NOT_QUICK:
         assert quick_run(argv) is None, argv
@@ -120,16 +127,17 @@ def test_run_a_folder_without_main_says_what_is_missing(tmp_path: Path) -> None:
 def test_run_on_a_package_folder_says_how_to_run_it(tmp_path: Path) -> None:
     """aiohttp-demos' polls and most packaged apps run as ``python -m pkg``: the folder
     has a ``__main__.py`` (relative imports: not runnable as a script). The message
-    gives a runner script that works, and that one runs with the package reloadable."""
+    gives the ``hcride run -m`` command that runs it, from where it runs."""
     write_project(tmp_path / "tool", {"__init__.py": "", "core.py": "X = 'ran core'\n",
                                       "__main__.py": "from .core import X\nprint(X)\n"})
     proc = hcride("run", "tool", cwd=tmp_path)
     assert proc.returncode == 2
     assert "tool is a package run with `python -m tool`" in proc.stderr, proc.stderr
-    runner = proc.stderr.split("`import runpy; ")[1].split("`")[0]
-    (tmp_path / "main.py").write_text(f"import runpy\n{runner}\n")
-    proc = hcride("run", "main.py", cwd=tmp_path)
+    assert "`hcride run -m tool`" in proc.stderr, proc.stderr
+    proc = hcride("run", "-m", "tool", cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout == "ran core\n", (proc.stdout, proc.stderr)
+    proc = hcride("run", ".", cwd=tmp_path / "tool")
+    assert f"`cd {tmp_path}; hcride run -m tool`" in proc.stderr, proc.stderr
 
 
 def test_run_refuses_a_missing_project_folder(tmp_path: Path) -> None:
@@ -269,23 +277,13 @@ def test_run_without_watch_uses_the_projects_venv_and_polls(tmp_path: Path) -> N
                              "main.py": POLLING})
     for options in ((), ("--python", str(tmp_path / ".venv" / "bin" / "python"))):
         (tmp_path / "helper.py").write_text("def value():\n    return 'v1'\n")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hcride", "run", *options, "main.py"], cwd=tmp_path,
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            stdin=subprocess.DEVNULL,
+        first, out, err, code = after_first_line(
+            [sys.executable, "-m", "hcride", "run", *options, "main.py"], tmp_path,
+            dict(os.environ, PYTHONUNBUFFERED="1"),
+            lambda: (tmp_path / "helper.py").write_text("def value():\n    return 'v2'\n"),
         )  # fmt: skip
-        try:
-            assert proc.stdout is not None
-            first = proc.stdout.readline()
-            assert first == f"prefix {tmp_path / '.venv'}\n", (first, options)
-            (tmp_path / "helper.py").write_text("def value():\n    return 'v2'\n")
-            out, err = proc.communicate(timeout=TIMEOUT)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-        assert out == "value v2\n" and proc.returncode == 0, (out, err, options)
+        assert first == f"prefix {tmp_path / '.venv'}\n", (first, err, options)
+        assert out == "value v2\n" and code == 0, (out, err, options)
         assert "hcride: reloaded helper v2" in err, err
 
 

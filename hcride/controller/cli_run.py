@@ -136,7 +136,8 @@ def exit_code(returncode: int | None) -> int:
 
 
 def run_watched(args: argparse.Namespace, script: Path, project: Path) -> int:
-    """Run ``script`` under a session; return the program's exit code."""
+    """Run ``script`` (``args.module`` as ``python -m``: ``script`` is its file) under
+    a session; return the program's exit code."""
     events_arg = getattr(args, "events", None)
     to_stdout = events_arg == "-"
     stream: TextIO | None = None
@@ -146,16 +147,20 @@ def run_watched(args: argparse.Namespace, script: Path, project: Path) -> int:
         stream = open(events_arg, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
     log_arg = getattr(args, "log", None)
     log = open(log_arg, "a", encoding="utf-8") if log_arg else None  # noqa: SIM115
+    program_args = list(getattr(args, "args", None) or ())
+    if getattr(args, "module", None) is None:  # after -m MODULE every word is the program's
+        program_args = [a for a in program_args if a != "--"]
     printer = _Printer(stream, echo_output=False, mode=getattr(args, "mode", "detect"), log=log)
     session = Session(
         project=project,
         script=script,
-        args=tuple(a for a in (getattr(args, "args", None) or ()) if a != "--"),
+        args=tuple(program_args),
         python=getattr(args, "python", None),
         mode=getattr(args, "mode", "detect"),
         watch=bool(getattr(args, "watch", True)),
         capture_output=to_stdout,
         on_event=printer,
+        module=getattr(args, "module", None),
     )
     previous = signal.getsignal(signal.SIGINT)
     interrupts = 0

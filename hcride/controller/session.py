@@ -33,7 +33,9 @@ The API the CLI (``cli_run``) and the IDE (``hcride.ide.runner``) drive:
 
 Additions beyond the contract: ``cwd`` (the program's working directory, default:
 ours), ``env`` (variables set for the program), ``inspect_wait(...) -> (ok, data, error)``, ``connected`` (bool),
-``wait_connected(timeout)``, ``python`` (the interpreter used), ``builder``.
+``wait_connected(timeout)``, ``python`` (the interpreter used), ``builder``,
+``module`` (``"app.main"``: run as ``python -m app.main``; ``script`` is then the file
+that runs, the main script).
 """
 
 from __future__ import annotations
@@ -115,9 +117,12 @@ class Session:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         use_tcp: bool = False,
+        module: str | None = None,
     ) -> None:
         self.project = Path(project).resolve()
         self.script = Path(script).resolve()
+        self.module = module
+        """Run as ``python -m module`` (then ``script`` is the file that runs)."""
         self.args = tuple(args)
         self.python = find_interpreter(self.project, python)
         self.requested_mode = mode
@@ -220,7 +225,9 @@ class Session:
     def _command(self) -> list[str]:
         return [
             str(self.python), "-m", "hcride.runtime", "--project", str(self.project),
-            "--mode", self.requested_mode, "--", str(self.script), *self.args,
+            "--mode", self.requested_mode, "--",
+            *(["-m", self.module] if self.module is not None else [str(self.script)]),
+            *self.args,
         ]  # fmt: skip
 
     def _environment(self) -> dict[str, str]:
