@@ -364,3 +364,89 @@ def test_fields_made_by_constructors_are_part_of_the_shape() -> None:
     )
     plain = split_module("class Point:\n    origin = Column(1)\n")
     assert type_changes("m", plain, split_module("class Point:\n    origin = Column(2)\n")) == []
+
+
+FAST = '''"""Doc."""
+from __future__ import annotations
+
+import os
+
+LIMIT = 3
+
+
+def plain(n):
+    total = 0
+    for k in range(n):
+        total += k
+    return total
+
+
+async def later(x=1):
+    return x
+    # a trailing comment
+
+
+@decorated
+def wrapped():
+    return 1
+
+
+def text():
+    return """
+not code
+"""
+
+
+class Box:
+    def m(self):
+        return 1
+'''
+
+EDITS = [
+    ("total += k", "total += k * 2"),  # a body line
+    ("def plain(n):", "def plain(n, m=2):"),  # the signature
+    ("    return total\n", "    return total  # why\n    # a comment\n\n"),  # comments
+    ("    return x\n", "    y = x\n    return y\n"),  # lines added (the rest moves)
+    ("    return 1\n\n\ndef text", "    return 2\n\n\ndef text"),  # decorated: parsed
+    ("not code", "still not code"),  # a string line at column 0: parsed
+    ("    return total\n", "    return total\nX = 1\n"),  # code beside the def: parsed
+    ("def plain(n):", "def plain(n=LIMIT):"),  # a default that loads a name: parsed
+    ("    return x\n", "    return x\n\n\ndef extra():\n    pass\n"),  # a new def: parsed
+    ("for k in range(n):", "for k in range(n)"),  # a syntax error: the same error
+]
+
+
+@pytest.mark.parametrize(("old", "new"), EDITS)
+def test_a_changed_def_compiled_from_text_gets_the_table_parsing_gets(old: str, new: str) -> None:
+    # update_table with the module's compiler flags may compile a changed def from its
+    # text without a syntax tree; the table must be the one parsing gives, and a
+    # syntax error the same one.
+    from hcride.analysis.incremental import update_table
+
+    table = st.split_module(FAST, "m.py").without_nodes()
+    changed = FAST.replace(old, new, 1)
+    assert changed != FAST
+
+    def shape(t: st.ModuleTable) -> list[tuple[object, ...]]:
+        return [(s.kind, s.names, s.lineno, s.end_lineno, s.text) for s in t.statements]
+
+    try:
+        parsed = update_table(table, FAST, changed, "d", "m.py")
+    except SyntaxError as exc:
+        with pytest.raises(SyntaxError) as fast_error:
+            update_table(table, FAST, changed, "d", "m.py", flags=0)
+        assert (fast_error.value.msg, fast_error.value.lineno) == (exc.msg, exc.lineno)
+        return
+    fast = update_table(table, FAST, changed, "d", "m.py", flags=0)
+    assert shape(fast.table) == shape(parsed.table) == shape(st.split_module(changed, "m.py"))
+    assert (fast.first, fast.stop, fast.delta) == (parsed.first, parsed.stop, parsed.delta)
+    if fast.code is not None:  # the code makes the def's function at its lines
+        (stmt,) = fast.fresh
+        scope: dict[str, object] = {}
+        exec(fast.code, {"__name__": "m"}, scope)
+        func = scope[stmt.names[0]]
+        assert func.__code__.co_firstlineno == stmt.lineno  # type: ignore[attr-defined]
+    expected_fast = old in ("total += k", "def plain(n):", "    return total\n",
+                            "    return x\n") and "X = 1" not in new and "LIMIT" not in new \
+        and "extra" not in new
+    assert (fast.code is not None) == expected_fast, (old, new)

@@ -17,11 +17,13 @@ of 100,000 lines costs what one of 1,000 does, plus a few passes of ``memcmp``).
 from __future__ import annotations
 
 import ast
+import types
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from operator import attrgetter
 
 from hcride.analysis.statements import (
+    DEF,
     ModuleTable,
     Statement,
     split_body,
@@ -44,6 +46,10 @@ class Update:
     """Index in the old table of the first statement after the replaced ones."""
     delta: int = 0
     """How many lines the statements after the fresh ones moved."""
+    code: types.CodeType | None = None
+    """When the only fresh statement is an undecorated ``def`` compiled straight from
+    its text (``_changed_def``; it has no syntax tree): that code (it makes the
+    function)."""
 
     def kept_table(self) -> ModuleTable:
         """The table to keep between versions: fresh statements without syntax trees."""
@@ -210,10 +216,13 @@ def update_table(
     text: str,
     digest: str,
     filename: str,
+    flags: int | None = None,
 ) -> Update:
     """The table of ``text``, reusing ``old`` (the table of ``old_text``).
 
-    Raises ``SyntaxError`` exactly as parsing the whole of ``text`` would.
+    Raises ``SyntaxError`` exactly as parsing the whole of ``text`` would. ``flags``:
+    the module's ``from __future__`` compiler flags, to compile a changed ``def``
+    without parsing it into a tree (``Update.code``); None: always parse.
     """
     span = changed_span(old_text, text)
     delta = span.delta
@@ -232,6 +241,13 @@ def update_table(
     start = _line_start(text, span.head, first - lo)
     stop = _line_end(text, span.new_tail, hi - last)
     chunk = text[start:stop]
+    if flags is not None and j == i + 1:
+        found = _changed_def(statements[i], chunk, lo, filename, flags)
+        if found is not None:
+            stmt, code = found
+            moved = tuple(s.shifted(delta) for s in statements[j:]) if delta else statements[j:]
+            table = ModuleTable(statements[:i] + (stmt,) + moved, digest)
+            return Update(table, (stmt,), i, j, delta, code)
     try:
         tree = _parse_at(chunk, lo, filename)
     except SyntaxError:
@@ -244,3 +260,37 @@ def update_table(
     moved = tuple(s.shifted(delta) for s in statements[j:]) if delta else statements[j:]
     table = ModuleTable(statements[:i] + fresh + moved, digest)
     return Update(table, fresh, i, j, delta)
+
+
+def _changed_def(old: Statement, chunk: str, lo: int, filename: str,
+                 flags: int) -> tuple[Statement, types.CodeType] | None:
+    """A save that changed one undecorated top-level ``def`` (its body, its
+    signature), which is still one such ``def`` of the same name: its statement and
+    its code, compiled from the text (no syntax tree: parsing one and compiling it
+    costs twice as much). None for anything else (parse as usual): a decorator, a line
+    at column 0 other than a comment, or code beside the ``def`` (its module code
+    then loads other names or makes other functions)."""
+    if old.kind != DEF or not old.text.startswith(("def ", "async def ")):
+        return None
+    name = old.names[0]
+    if not chunk.startswith((f"def {name}(", f"async def {name}(")):
+        return None
+    lines = split_lines(chunk)
+    last = 0  # the last line of code (trailing blank and comment lines are not the def's)
+    for k, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if k and line[0] not in " \t":
+            return None
+        last = k
+    try:
+        code = compile("\n" * (lo - 1) + chunk, filename, "exec", flags=flags,
+                       dont_inherit=True)
+    except (SyntaxError, ValueError, OverflowError):
+        return None  # parsed as usual: the same error, where parsing puts it
+    functions = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    if code.co_names != (name,) or len(functions) != 1 or functions[0].co_name != name:
+        return None
+    text = "".join(lines[: last + 1])
+    return Statement(DEF, (name,), lo, lo + last, text, origin=lo), code

@@ -56,8 +56,8 @@ def new_version(old: Version | None, text: str, data: bytes, filename: str) -> V
     try:
         update = update_table(old.table, old.text, text, source_digest(data), filename)
         for stmt in update.fresh:  # compile-time errors (``return`` outside a function...)
-            assert stmt.node is not None
-            compile(ast.Module([stmt.node], []), filename, "exec", dont_inherit=True)
+            if stmt.node is not None:  # (else compiled from its text already)
+                compile(ast.Module([stmt.node], []), filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise CheckError(exc.msg or "invalid syntax", exc.lineno or 0, exc.offset or 0) from None
     except (ValueError, RecursionError, MemoryError) as exc:

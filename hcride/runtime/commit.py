@@ -229,7 +229,7 @@ class ModuleCommit:
             status[name] = "added"
             return
         status[name] = "patched"
-        if stmt.kind == st.DEF and stmt.node is not None:
+        if stmt.kind == st.DEF and (stmt.node is not None or id(stmt) in self.codes):
             same_decorators = before is not None and self.same_decorators.get(
                 id(stmt), not decorators_changed(before, stmt))
             if not same_decorators and before is not None and registers_handler(before):
@@ -238,7 +238,8 @@ class ModuleCommit:
             node = stmt.node
             value = self.patch_def(
                 live, name, lines, same_decorators, name,
-                lambda: self.run_bare_def(node, name),
+                lambda: self.run_bare_def(node, name) if node is not None
+                else self._run(self.codes[id(stmt)], (name,), binds=name)[name],  # undecorated
                 lambda: self.run_statement(stmt)[name],
             )
             if value is not MISSING:

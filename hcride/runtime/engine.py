@@ -35,7 +35,7 @@ from hcride.runtime.commit import ClosureWork, ModuleCommit, compile_bare_def
 from hcride.runtime.commit import compile_statement as _compile
 from hcride.runtime.finder import closures_of
 from hcride.runtime.patching import MISSING, UndoLog, patch_closure
-from hcride.runtime.plan import CommitPlan, forget_deleted, plan_commit
+from hcride.runtime.plan import CommitPlan, forget_deleted, future_flags, plan_commit
 from hcride.runtime.projectfiles import ProjectFiles
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
 
@@ -809,7 +809,9 @@ class Engine:
         for (tracked, _table), report in zip(order, reports, strict=False):
             candidate = tracked.candidate
             assert candidate is not None and candidate.update is not None
-            self._retired.append(tracked.table_ref)
+            old_table = tracked.table_ref
+            if isinstance(old_table, ModuleTable) and len(old_table.statements) > 256:
+                self._retired.append(old_table)  # (a small one is freed at once)
             tracked.data, tracked.known_digest = candidate.data, candidate.digest
             tracked.table_ref = candidate.update.kept_table()
             tracked.stat = candidate.stat  # None: hash the file at the next check
@@ -896,7 +898,7 @@ class Engine:
         old_table = tracked.table
         try:
             update = update_table(old_table, tracked.source, candidate.text,
-                                  candidate.digest, path)
+                                  candidate.digest, path, future_flags(old_table))
             namespace = tracked.module.__dict__
             plan = plan_commit(old_table, update.table, update, namespace.get("__package__"))
             forget_deleted(plan, namespace)
@@ -908,9 +910,11 @@ class Engine:
             # one that must import something is compiled when it runs.
             codes: dict[int, types.CodeType] = {}
             fresh = {id(stmt) for stmt in update.fresh}
+            if update.code is not None:  # a def compiled from its text (no tree)
+                codes[id(update.fresh[0])] = update.code
             for stmt in plan.work:
                 node = stmt.node
-                if stmt.kind == st.IMPORT and id(stmt) not in fresh:
+                if id(stmt) in codes or stmt.kind == st.IMPORT and id(stmt) not in fresh:
                     continue
                 if stmt.kind == st.DEF and node is not None and node.decorator_list:  # type: ignore[attr-defined]
                     codes[id(node)] = compile_bare_def(node, path, plan.flags)
