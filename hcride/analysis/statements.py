@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Any
 
 from hcride.analysis.shapes import ClassShape, class_shape
 
@@ -40,9 +41,11 @@ DEF, CLASS, IMPORT, ASSIGN, FINAL, DECL, DOC, OTHER = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Statement:
-    """One top-level statement of a module (or of a class body)."""
+    """One top-level statement of a module (or of a class body). Never changed once
+    made (not ``frozen``: a frozen dataclass takes five times as long to make, and a
+    reload makes or loads thousands)."""
 
     kind: str
     names: tuple[str, ...]
@@ -114,6 +117,41 @@ class ModuleTable:
             if s.kind == IMPORT and s.spec is not None:
                 found.extend(spec_modules(s.spec, package))
         return found
+
+
+def table_to_data(table: ModuleTable) -> tuple[Any, ...]:
+    """``table`` (without syntax trees) as tuples, strings and numbers, which
+    ``marshal`` writes and reads at C speed (``table_from_data`` reads it back)."""
+    return (table.digest, tuple(_statement_data(s) for s in table.statements))
+
+
+def table_from_data(data: tuple[Any, ...]) -> ModuleTable:
+    digest, statements = data
+    return ModuleTable(tuple(_statement_from(d) for d in statements), digest)
+
+
+def _statement_data(s: Statement) -> tuple[Any, ...]:
+    body = tuple(_statement_data(b) for b in s.body)
+    shape = None if s.shape is None else _shape_data(s.shape)
+    return (s.kind, s.names, s.lineno, s.end_lineno, s.text, body, shape, s.origin, s.spec)
+
+
+def _statement_from(d: tuple[Any, ...]) -> Statement:
+    kind, names, lineno, end, text, body, shape, origin, spec = d
+    return Statement(kind, names, lineno, end, text, None,
+                     tuple(_statement_from(b) for b in body) if body else (),
+                     None if shape is None else _shape_from(shape), origin, spec)
+
+
+def _shape_data(shape: ClassShape) -> tuple[Any, ...]:
+    return (shape.name, shape.bases, shape.metaclass, shape.keywords, shape.slots,
+            shape.fields, shape.enum_members, shape.init_attributes, shape.decorators,
+            tuple(_shape_data(n) for n in shape.nested), shape.declared)
+
+
+def _shape_from(d: tuple[Any, ...]) -> ClassShape:
+    *first, nested, declared = d
+    return ClassShape(*first, tuple(_shape_from(n) for n in nested), declared)
 
 
 ImportSpec = tuple[str | None, int, tuple[tuple[str, str | None], ...]]

@@ -222,11 +222,11 @@ class Agent:
                 return
             time.sleep(0.002)
 
-    def _on_engine_event(self, kind: str, payload: dict[str, Any]) -> None:
+    def _on_engine_event(self, kind: str, payload: Any) -> None:
         if self._closed:
             return
-        if kind == "result":
-            self.send(protocol.message("result", result=payload))
+        if kind == "result":  # payload: the ReloadResult
+            self.send(protocol.message("result", result=payload.to_dict()))
         elif kind == "modules":
             # What changed (the whole list only once, on connecting): a program that
             # imports N modules sends N entries, not N * N / 2.

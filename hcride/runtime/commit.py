@@ -148,7 +148,7 @@ class ModuleCommit:
                 # A name the module binds again further down (its own ``def setup``
                 # after ``from turtle import *``, ``y = wrap(y)`` after ``from x import
                 # y``) keeps that binding, as in a fresh run.
-                shadowed = plan.shadowed.get(id(stmt), frozenset())
+                shadowed = plan.shadowed.get(id(stmt), ())
                 for name, value in scratch.items():
                     if name not in shadowed and self.overlay.get(name, MISSING) is not value and (
                         ns.get(name, MISSING) is not value

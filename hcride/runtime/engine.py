@@ -39,7 +39,8 @@ from hcride.runtime.plan import CommitPlan, forget_deleted, future_flags, plan_c
 from hcride.runtime.projectfiles import ProjectFiles
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
 
-Listener = Callable[[str, dict], None]
+Listener = Callable[[str, Any], None]
+"""Told ``(kind, payload)``: a dict, or for ``"result"`` the ``ReloadResult``."""
 
 
 @dataclass
@@ -712,7 +713,7 @@ class Engine:
             self.reloads += 1 if result.reloaded and result.ok else 0
             if not self._listeners:
                 return result
-            self._notify("result", result.to_dict())
+            self._notify("result", result)  # (a listener that sends it makes the dict)
             touched = ["__main__", *self._announced, *result.reloaded]
             touched += [r.module for r in result.rejected]
             touched += [t.name for t in list(self._tracked.values()) if t.candidate is not None]

@@ -58,7 +58,7 @@ def _open_events(events: str | None) -> TextIO | None:
 
 
 def _attach_reporting(engine: Engine, quiet: bool, stream: TextIO | None) -> None:
-    def on_event(kind: str, payload: dict[str, Any]) -> None:
+    def on_event(kind: str, payload: Any) -> None:
         if kind == "back":
             if not quiet:
                 print(f"hcride: {payload['module']}: back to the running version "
@@ -73,18 +73,18 @@ def _attach_reporting(engine: Engine, quiet: bool, stream: TextIO | None) -> Non
             return
         if kind != "result":
             return
+        result = payload  # the ReloadResult
         if not quiet:
-            from hcride.runtime.report import ReloadResult
-
-            for line in ReloadResult.from_dict(payload).summary():
+            for line in result.summary():
                 print(f"hcride: {line}", file=sys.stderr, flush=True)
-            if payload.get("error") and payload.get("status") == "failed":
-                print(payload["error"], file=sys.stderr, end="", flush=True)
+            if result.error and result.status == "failed":
+                print(result.error, file=sys.stderr, end="", flush=True)
         if stream is not None:
             import json
             import time
 
-            record = {"event": _event_name(payload), "time": time.time(), "result": payload}
+            data = result.to_dict()
+            record = {"event": _event_name(data), "time": time.time(), "result": data}
             stream.write(json.dumps(record, default=str) + "\n")
             stream.flush()
 

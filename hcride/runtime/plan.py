@@ -13,6 +13,7 @@ from __future__ import annotations
 import __future__
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from hcride.analysis import statements as st
 from hcride.analysis.diff import decorators_changed
@@ -37,7 +38,7 @@ class CommitPlan:
     """``preserved`` as the status of each of those globals (copied by the commit)."""
     last_def: dict[str, Statement]
     """The last ``def``/``class`` of each name: the one the name holds."""
-    shadowed: dict[int, frozenset[str]]
+    shadowed: dict[int, Shadowed]
     """For each import (by ``id``): the names statements after it bind."""
     old_bound: frozenset[str]
     """Names the running version binds (to tell a new global from a kept one)."""
@@ -60,11 +61,13 @@ class CommitPlan:
 def plan_commit(old: ModuleTable, new: ModuleTable, update: Update,
                 package: str | None) -> CommitPlan:
     """The plan of committing ``new`` (derived from ``old`` by ``update``)."""
-    fresh_keys = {id(s): k for k, s in st.keyed(update.fresh).items()}
+    fresh = update.fresh
+    fresh_keys = {id(s): k for k, s in st.keyed(fresh).items()}
     replaced = old.statements[update.first : update.stop]
     old_region = st.keyed(replaced)
     before: dict[int, Statement | None] = {}
-    for stmt in update.fresh:
+    same_decorators: dict[int, bool] = {}
+    for stmt in fresh:
         key = fresh_keys.get(id(stmt))
         if key is None:
             continue
@@ -72,53 +75,80 @@ def plan_commit(old: ModuleTable, new: ModuleTable, update: Update,
         if prior is None and len(key) == len(stmt.key):  # moved from elsewhere
             prior = old.by_key().get(key)
         before[id(stmt)] = prior
-    same_decorators = {
-        id(stmt): not decorators_changed(prior, stmt)
-        for stmt in update.fresh
-        if stmt.kind == st.DEF and (prior := before.get(id(stmt))) is not None
-    }
-    work = [*update.fresh]
+        if stmt.kind == DEF and prior is not None:
+            same_decorators[id(stmt)] = (
+                # (a definition's text starts at its first decorator)
+                not prior.text.startswith("@") and not stmt.text.startswith("@")
+            ) or not decorators_changed(prior, stmt)
+    work = [*fresh]
     preserved: list[str] = []
     last_def: dict[str, Statement] = {}
-    shadowed: dict[int, frozenset[str]] = {}
-    later: set[str] = set()
-    """What the statements after the current one bind (defs, classes, assignments,
-    imports: what an import run again must not rebind)."""
+    shadowed: dict[int, Shadowed] = {}
+    last_binder: dict[str, int] = {}
+    """For each name, the index of the last statement binding it (a def, class,
+    assignment or import: what an import run again must not rebind)."""
     bound: set[str] = set()
     imports: list[str] = []
-    for s in reversed(new.statements):  # one pass, from the end
+    statements = new.statements
+    for index in range(len(statements) - 1, -1, -1):  # one pass, from the end
+        s = statements[index]
         kind = s.kind
-        if kind == st.IMPORT:
-            shadowed[id(s)] = frozenset(later)
+        names = s.names
+        if kind == IMPORT:
+            shadowed[id(s)] = Shadowed(last_binder, index)
             if s.spec is not None:
                 imports.extend(st.spec_modules(s.spec, package))
-        if kind in (st.DEF, st.CLASS):
-            last_def.setdefault(s.names[0], s)
+        elif kind in _DEFINITIONS:
+            last_def.setdefault(names[0], s)
         if id(s) not in fresh_keys:
-            if kind in (st.IMPORT, st.FINAL):
+            if kind in _RUN_AGAIN:
                 work.append(s)
-            elif kind == st.ASSIGN:
-                preserved.extend(reversed(s.names))
-        if kind in (st.DEF, st.CLASS, st.ASSIGN, st.FINAL, st.IMPORT):
-            later.update(s.names)
-        if kind != st.DOC:
-            bound.update(s.names)
+            elif kind == ASSIGN:
+                preserved.extend(reversed(names))
+        if kind in _BINDERS:
+            for name in names:
+                last_binder.setdefault(name, index)
+        if kind != DOC:
+            bound.update(names)
     preserved.reverse()
-    work.sort(key=lambda s: s.lineno)
-    old_bound = st.bound_names(old.statements)
-    old_definitions = frozenset(
-        n for s in old.statements if s.kind in (st.DEF, st.CLASS) for n in s.names
-    )
-    gone = [s.names[0] for s in replaced
-            if s.kind in (st.DEF, st.CLASS) and s.names[0] not in bound]
-    docstring_removed = any(s.kind == st.DOC for s in replaced) and not (
-        new.statements and new.statements[0].kind == st.DOC
+    work.sort(key=_LINENO)
+    old_bound: set[str] = set()
+    old_definitions: set[str] = set()
+    for s in old.statements:
+        if s.kind != DOC:
+            old_bound.update(s.names)
+            if s.kind in _DEFINITIONS:
+                old_definitions.update(s.names)
+    gone = [s.names[0] for s in replaced if s.kind in _DEFINITIONS and s.names[0] not in bound]
+    docstring_removed = any(s.kind == DOC for s in replaced) and not (
+        statements and statements[0].kind == DOC
     )
     return CommitPlan(work, before, preserved, dict.fromkeys(preserved, "preserved"),
-                      last_def, shadowed,
-                      frozenset(old_bound),
-                      old_definitions, replaced, gone, docstring_removed, future_flags(new),
-                      imports, same_decorators)
+                      last_def, shadowed, frozenset(old_bound), frozenset(old_definitions),
+                      replaced, gone, docstring_removed, future_flags(new), imports,
+                      same_decorators)
+
+
+DEF, CLASS, IMPORT, ASSIGN, FINAL, DOC = st.DEF, st.CLASS, st.IMPORT, st.ASSIGN, st.FINAL, st.DOC
+_DEFINITIONS = frozenset((DEF, CLASS))
+_RUN_AGAIN = frozenset((IMPORT, FINAL))
+_BINDERS = frozenset((DEF, CLASS, ASSIGN, FINAL, IMPORT))
+_LINENO = attrgetter("lineno")
+
+
+class Shadowed:
+    """The names statements after an import bind (``name in shadowed``): that import,
+    run again, must not rebind them. A view of the plan's one name index, not a copy
+    per import (a module with 90 imports copied a growing set 90 times)."""
+
+    __slots__ = ("_last", "_index")
+
+    def __init__(self, last_binder: dict[str, int], index: int) -> None:
+        self._last = last_binder
+        self._index = index
+
+    def __contains__(self, name: object) -> bool:
+        return self._last.get(name, -1) > self._index  # type: ignore[call-overload]
 
 
 def forget_deleted(plan: CommitPlan, namespace: dict[str, object]) -> None:
