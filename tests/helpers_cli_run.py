@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from helpers_session import TIMEOUT
 
@@ -18,7 +19,10 @@ from hcride.controller.interpreter import hcride_root
 
 class CliRun:
     """``hcride run --watch SCRIPT``; stdout and stderr (the program's and hcride's
-    own ``hcride:`` lines) collected line by line, in one list."""
+    own ``hcride:`` lines) collected line by line, in one list, in the order they
+    arrive. The two are read apart, as a terminal user tells them apart: on one pipe,
+    an unbuffered ``print("report", text)`` (written in pieces) could be cut by an
+    ``hcride:`` line that hcride wrote to stderr between two pieces."""
 
     def __init__(self, script: Path | Sequence[str], *options: str, watch: bool = True,
                  cwd: Path | None = None, **env: str) -> None:
@@ -32,15 +36,17 @@ class CliRun:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hcride", "run", *(["--watch"] if watch else []), *options,
              *program],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full, cwd=cwd,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full, cwd=cwd,
         )
         self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self._readers = [threading.Thread(target=self._read, args=(pipe,), daemon=True)
+                         for pipe in (self.proc.stdout, self.proc.stderr)]
+        for reader in self._readers:
+            reader.start()
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+    def _read(self, pipe: Any) -> None:
+        for line in pipe:
+            self.lines.append(line.rstrip("\n"))  # (list.append is atomic)
 
     def wait_line(self, needle: str, after: int = 0) -> str:
         """The first line from ``after`` on that contains ``needle``."""
@@ -60,6 +66,8 @@ class CliRun:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        for reader in self._readers:
+            reader.join(timeout=TIMEOUT)
         return "\n".join(self.lines)
 
 

@@ -230,8 +230,9 @@ class ModuleCommit:
             return
         status[name] = "patched"
         if stmt.kind == st.DEF and (stmt.node is not None or id(stmt) in self.codes):
-            same_decorators = before is not None and self.same_decorators.get(
-                id(stmt), not decorators_changed(before, stmt))
+            known = self.same_decorators.get(id(stmt))  # (worked out when staged)
+            same_decorators = before is not None and (
+                known if known is not None else not decorators_changed(before, stmt))
             if not same_decorators and before is not None and registers_handler(before):
                 handlers.forget(self.name, {name})  # its new version registers again
             lines = (before.lineno, before.end_lineno) if before is not None else (0, 0)

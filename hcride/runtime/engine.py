@@ -546,7 +546,8 @@ class Engine:
         """Note a version read from disk or a build. True if it is newly pending."""
         self._changes += 1
         digest = st.source_digest(data)
-        tracked.missing_reported = False
+        if tracked.history.missing_reported:
+            tracked.missing_reported = False
         previous = tracked.candidate
         if previous is not None and previous.digest == digest:
             previous.stat = stat
@@ -813,16 +814,21 @@ class Engine:
             old_table = tracked.table_ref
             if isinstance(old_table, ModuleTable) and len(old_table.statements) > 256:
                 self._retired.append(old_table)  # (a small one is freed at once)
-            tracked.data, tracked.known_digest = candidate.data, candidate.digest
+            tracked.data = candidate.data
             tracked.table_ref = candidate.update.kept_table()
             tracked.stat = candidate.stat  # None: hash the file at the next check
             tracked.candidate = None
-            tracked.version += 1
-            tracked.state = "reloaded"
-            report.version = tracked.version
+            history = tracked.history  # (its fields at once, not through properties)
+            if history is PRISTINE:
+                history = tracked.history = History()
+            history.known_digest = candidate.digest
+            history.version += 1
+            history.state = "reloaded"
+            report.version = history.version
             # The file says what runs (a newer save pins it again); the old lines are
             # freed after the pause.
-            self._retired.extend(tracked.unpin())
+            if history.pinned:
+                self._retired.extend(tracked.unpin())
         result.reloaded = [t.name for t, _ in order]
         result.modules = reports
         result.held_back = self._held_back()

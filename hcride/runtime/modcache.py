@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import pickle
 import sys
 import types
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 from hcride.analysis.statements import ModuleTable, table_from_data, table_to_data
 
-FORMAT = 3
+FORMAT = 4
 
 
 def _analysis_key() -> str:
@@ -73,7 +72,7 @@ def _entry(source: str, digest: str) -> tuple[bytes, bytes] | None:
         return None
     try:
         with open(path, "rb") as handle:
-            key, cached_digest, code_bytes, packed = pickle.load(handle)  # noqa: S301 - like a .pyc
+            key, cached_digest, code_bytes, packed = marshal.loads(handle.read())
     except Exception:
         return None
     if key != KEY or cached_digest != digest or not isinstance(packed, bytes):
@@ -126,9 +125,9 @@ def store(source: str, digest: str, code: types.CodeType, table: ModuleTable) ->
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temp, "wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(marshal.dumps(payload))
         os.replace(temp, path)
-    except Exception:  # read-only folder, full disk, unpicklable table: no cache
+    except Exception:  # read-only folder, full disk: no cache
         with contextlib.suppress(OSError):
             os.unlink(temp)
         return False
