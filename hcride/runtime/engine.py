@@ -64,6 +64,8 @@ class Candidate:
     """Why it cannot apply (syntax error, class shape changes), found when staged."""
     staged_on: bytes | None = None
     """The running version (its bytes) it was staged against."""
+    kept: ModuleTable | None = None
+    """The staged table as kept once applied (no syntax trees), made when staged."""
 
 
 @dataclass(slots=True, eq=False)
@@ -812,10 +814,13 @@ class Engine:
             candidate = tracked.candidate
             assert candidate is not None and candidate.update is not None
             old_table = tracked.table_ref
-            if isinstance(old_table, ModuleTable) and len(old_table.statements) > 256:
-                self._retired.append(old_table)  # (a small one is freed at once)
+            if len(candidate.update.table.statements) > _FREED_LATER:
+                # A long module's old table, new text and plan: freeing them takes
+                # a millisecond at 100,000 lines (a small module's, freed at once,
+                # spare the collector a walk over them instead).
+                self._retired.append((old_table, candidate))
             tracked.data = candidate.data
-            tracked.table_ref = candidate.update.kept_table()
+            tracked.table_ref = candidate.kept or candidate.update.kept_table()
             tracked.stat = candidate.stat  # None: hash the file at the next check
             tracked.candidate = None
             history = tracked.history  # (its fields at once, not through properties)
@@ -894,7 +899,7 @@ class Engine:
         if candidate.staged_on is tracked.data:
             return candidate.problems
         candidate.staged_on = tracked.data
-        candidate.update = candidate.plan = None
+        candidate.update = candidate.plan = candidate.kept = None
         candidate.codes = {}
         problems: list[Rejection] = []
         candidate.problems = problems
@@ -956,6 +961,7 @@ class Engine:
                 differences=list(change.differences),
             ))
         candidate.update, candidate.plan, candidate.codes = update, plan, codes
+        candidate.kept = update.kept_table()
         return problems
 
     def _dependency_order(
@@ -1058,6 +1064,10 @@ class Engine:
                     f"({', '.join(func.__code__.co_freevars)}) -> "
                     f"({', '.join(item.new.co_freevars)}); it keeps its old code"
                 )
+
+
+_FREED_LATER = 256
+"""Statements from which what a reload replaced is freed after its pause."""
 
 
 def _read_running_lines(engine: Engine) -> None:
