@@ -398,3 +398,42 @@ def test_polling_still_sees_changes_after_a_watched_folder_went_away(start) -> N
     prog.write("lib/m4.py", "VALUE = 4\n\n\ndef value():\n    return 44\n")
     assert prog.changed() is True  # every file is looked at now: still seen
     assert "lib.m4" in prog.reload()["reloaded"]
+
+
+BATCH_COUNTS = """
+import sys
+from hcride.runtime import patching
+_compiled = []
+sys.addaudithook(lambda event, args: _compiled.append(str(args[1]))
+                 if event == "compile" else None)
+_applies = []
+_prepared = patching.UndoLog._prepared
+def _counting(self):
+    _applies.append(1)
+    return _prepared(self)
+patching.UndoLog._prepared = _counting
+"""
+
+
+def test_a_batch_compiles_each_changed_function_once_and_applies_in_one_step(start) -> None:
+    """Issue 12: a batch of many modules costs what changed in each. Counted: the
+    compilations of the batch's files (the changed def of each; the imports that run
+    again are read from the modules already imported), and the steps the batch's
+    changes are made in: one, although every module defines a function of the same
+    name (each module's def counted as a use of the previous module's pending one, so
+    a batch of 1,000 was applied in 1,000 steps)."""
+    n = 20
+    text = ("import os\nimport json\nfrom collections import OrderedDict\n\n\n"
+            "def compute(k):\n    return k * {}\n")
+    files = {f"m{i}.py": text.format(1) for i in range(n)}
+    imports = "\n".join(f"import m{i}" for i in range(n))
+    prog = start(files, imports + "\n" + BATCH_COUNTS)
+    prog.exec("_compiled.clear(); _applies.clear()")
+    for i in range(n):
+        prog.write(f"m{i}.py", text.format(2))
+    result = prog.reload()
+    assert result["ok"] and len(result["reloaded"]) == n, result
+    assert prog.eval("[m0.compute(1), m19.compute(1)]") == [2, 2]
+    compiled = [c for c in prog.eval("_compiled") if c.endswith(".py") and "/m" in c]
+    assert len(compiled) <= n, compiled  # one per changed def (from its text)
+    assert prog.eval("len(_applies)") == 1
