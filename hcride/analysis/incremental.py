@@ -284,6 +284,8 @@ def _changed_def(old: Statement, chunk: str, lo: int, filename: str,
         if k and line[0] not in " \t":
             return None
         last = k
+    if last < len(lines) - 1 and ('"""' in chunk or "'''" in chunk):
+        return None  # a trailing "comment" may be a string's last line: parse
     try:
         code = compile("\n" * (lo - 1) + chunk, filename, "exec", flags=flags,
                        dont_inherit=True)

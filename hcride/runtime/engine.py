@@ -330,12 +330,15 @@ class Engine:
         self._answered = (-1, False)
         self._retired: list[object] = []
         """What a reload took out of use, freed outside its pause."""
+        self._main_data = main_source
+        """The main script's bytes that run (for its tracebacks once it is edited)."""
         if main_source is not None:  # read earlier: the first check reads the file
             self._main_digest = st.source_digest(main_source)
         elif self.main_file is not None:
             self._main_stat = _settled(_stat(self.main_file))
             try:
-                self._main_digest = st.source_digest(self.main_file.read_bytes())
+                self._main_data = self.main_file.read_bytes()
+                self._main_digest = st.source_digest(self._main_data)
             except OSError:
                 self._main_digest = None
 
@@ -351,6 +354,25 @@ class Engine:
         _read_running_lines(self)
         self.adopt_loaded_modules()
 
+    def _main_lines(self, filename: str) -> list[str] | None:
+        """``running_lines`` of the main script (never reloaded: once edited, "restart
+        needed", its tracebacks still quote what runs)."""
+        main, data = self.main_file, self._main_data
+        if main is None or data is None or os.path.basename(filename) != main.name:
+            return None
+        try:
+            if os.path.realpath(filename) != str(main):
+                return None
+            with open(filename, "rb") as handle:
+                if handle.read() == data:
+                    return None
+        except OSError:
+            pass
+        text = st.decode_source(data)
+        lines = st.split_lines(text)
+        linecache.cache[filename] = (len(text), None, lines, filename)
+        return list(lines)
+
     def running_lines(self, filename: str) -> list[str] | None:
         """The lines of the version that runs, if ``filename`` is a tracked module's
         and its file says another version (saved, not reloaded yet; deleted): they
@@ -364,7 +386,7 @@ class Engine:
                 return None
             name = self._by_file.get(resolved) if resolved else None
         if name is None:
-            return None
+            return self._main_lines(filename)
         tracked = self._tracked.get(name if isinstance(name, str) else name[0])
         if tracked is None:
             return None
@@ -1004,7 +1026,7 @@ class Engine:
     def _follow_imports(self, commits: list[ModuleCommit], undo: UndoLog) -> None:
         """A name a module of the batch rebinds (a ``Final`` constant, a def whose
         decorators changed, what an import brings) is rebound too where another module
-        took it with ``from module import name`` (or ``*``), unless that module binds it
+        took it with ``from module import name`` (``as alias``, or ``*``), unless it binds it
         again further down, and still holds the old object: as a fresh run would have
         it. Only modules whose source names the module are read (and the main script)."""
         batch = {c.name: c for c in commits}
@@ -1013,13 +1035,13 @@ class Engine:
                 continue
             needle = commit.name.rpartition(".")[2].encode()
             for holder, namespace, table in self._holders(needle, commit.name, batch):
-                taken = taken_from(table, namespace.get("__package__"), commit.name)
+                holders = taken_from(table, namespace.get("__package__"), commit.name)
                 bound_here = batch[holder].overlay if holder in batch else {}
                 for name, old, new in commit.rebound:
-                    if (taken(name) and name not in bound_here
-                            and namespace.get(name, MISSING) is old):
-                        undo.later_item(namespace, name, new)
-                        commit.report.followed.append(f"{holder}.{name}")
+                    for local in holders(name):  # ``name``, or an alias of it
+                        if local not in bound_here and namespace.get(local, MISSING) is old:
+                            undo.later_item(namespace, local, new)
+                            commit.report.followed.append(f"{holder}.{local}")
 
     def _holders(self, needle: bytes, module: str, batch: dict[str, ModuleCommit]) -> list[
             tuple[str, dict[str, Any], ModuleTable]]:
@@ -1093,23 +1115,39 @@ def _set_history(tracked: Tracked, status: dict[str, str] | None,
     tracked.status, tracked.stale_from = status, stale_from
 
 
-def taken_from(table: ModuleTable, package: str | None, module: str) -> Callable[[str], bool]:
-    """For a module's statement ``table``: does a name it holds come from ``from module
-    import ...`` (the last top-level statement binding it is such an import, or a
-    ``from module import *`` that no later statement overrides)?"""
-    taken: dict[str, bool] = {}
+def taken_from(table: ModuleTable, package: str | None,
+               module: str) -> Callable[[str], list[str]]:
+    """For a module's statement ``table``: the names it holds that come from
+    ``module``'s attribute ``name`` (``from module import name`` or ``name as alias``
+    being the last top-level statement binding them, or a ``from module import *``
+    that no later statement overrides)."""
+    taken: dict[str, str | None] = {}
+    """Each bound name: the attribute of ``module`` it was imported as (None: bound
+    otherwise)."""
     star = False
     for stmt in table.statements:
-        if stmt.kind == st.IMPORT and stmt.spec is not None and stmt.spec[0] is not None:
-            if st.spec_modules(stmt.spec, package)[:1] == [module]:
-                if any(name == "*" for name, _ in stmt.spec[2]):
-                    star = True
-                    taken = {n: v for n, v in taken.items() if v}
-                taken.update(dict.fromkeys(stmt.names, True))
+        spec = stmt.spec
+        if stmt.kind == st.IMPORT and spec is not None and spec[0] is not None:
+            if st.spec_modules(spec, package)[:1] == [module]:
+                for attr, alias in spec[2]:
+                    if attr == "*":
+                        star = True
+                        taken = {n: a for n, a in taken.items() if a is not None}
+                    else:
+                        taken[alias or attr] = attr
                 continue
         if stmt.kind != st.DOC:
-            taken.update(dict.fromkeys(stmt.names, False))
-    return lambda name: taken.get(name, star)
+            taken.update(dict.fromkeys(stmt.names))
+    by_attribute: dict[str, list[str]] = {}
+    for local, attr in taken.items():
+        if attr is not None:
+            by_attribute.setdefault(attr, []).append(local)
+
+    def holders(name: str) -> list[str]:
+        found = by_attribute.get(name, [])
+        return [*found, name] if star and name not in taken else found
+
+    return holders
 
 
 def _staging_error(module: str, path: str, exc: Exception) -> Rejection:

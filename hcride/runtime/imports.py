@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import builtins
 import sys
+import types
 from typing import Any
 
 from hcride.analysis.statements import ImportSpec, resolve_module
 
-_IMPORT = builtins.__import__
 _NONE: Any = object()
 """Not there (an attribute may be None)."""
 
@@ -25,7 +25,7 @@ _NONE: Any = object()
 def bound_by_import(spec: ImportSpec, ns: dict[str, Any]) -> dict[str, Any] | None:
     """The names the import ``spec`` binds run in namespace ``ns``, with their values,
     if nothing needs importing; else None (run the statement)."""
-    if _import_of(ns) is not _IMPORT:
+    if not _is_builtin_import(_import_of(ns)):
         return None  # an import hook the program installed sees every import
     module, level, aliases = spec
     out: dict[str, Any] = {}
@@ -71,6 +71,14 @@ def bound_by_import(spec: ImportSpec, ns: dict[str, Any]) -> dict[str, Any] | No
     return out
 
 
+def _is_builtin_import(function: Any) -> bool:
+    """Is ``function`` Python's own ``__import__`` (not a hook put in its place, even
+    one installed before hcride was imported)?"""
+    return (isinstance(function, types.BuiltinFunctionType)
+            and function.__name__ == "__import__"
+            and function.__self__ is builtins)
+
+
 def _import_of(ns: dict[str, Any]) -> Any:
     found = ns.get("__builtins__", builtins)
     if isinstance(found, dict):
@@ -83,8 +91,11 @@ def _loaded(name: str) -> Any:
     module = sys.modules.get(name)
     if module is None:
         return None
-    spec = getattr(module, "__spec__", None)
-    if spec is not None and getattr(spec, "_initializing", False):
+    try:  # (a module object of the program's own may raise anything here)
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and getattr(spec, "_initializing", False):
+            return None
+    except Exception:
         return None
     return module
 
