@@ -148,6 +148,37 @@ def test_every_import_form_binds_what_running_it_binds_on_each_interpreter(run) 
     assert prog.eval("page.render.__annotations__") == {"x": "OrderedDict", "return": "str"}
 
 
+DEP = """\
+import functools
+
+
+def tag(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return "T" + fn(*args)
+    return wrapper
+
+
+def f():
+    return "f1"
+"""
+
+
+def test_an_aliased_from_import_follows_a_def_whose_decorators_changed(start) -> None:
+    """``from dep import f as g``: a save adds a decorator to ``dep.f`` (the name is
+    rebound to the decorated object). The import run again binds ``g`` to it, as it
+    binds an unaliased ``from dep import f`` (which is followed); the alias kept the old
+    function (same with the imports run as statements: the rebinding is followed by
+    name, and ``g`` is not ``f``)."""
+    logic = "from dep import f as g\nimport dep\n\n\ndef use():\n    return g()\n"
+    prog = start({"dep.py": DEP, "logic.py": logic}, "import logic")
+    prog.write("dep.py", DEP.replace("def f():", "@tag\ndef f():").replace("f1", "f2"))
+    result = prog.reload()
+    assert result["ok"], result
+    assert prog.eval("logic.use()") == "Tf2"
+    assert prog.eval("logic.g is logic.dep.f") is True, result["modules"]
+
+
 # ------------------------------------------------------------------------------ defs
 
 
@@ -165,6 +196,7 @@ def test_a_def_whose_string_closes_on_a_comment_like_line_takes_later_edits(star
     prog.write("logic.py", v2.replace("# end", "# fin"))
     result = prog.reload()
     assert result["ok"], result
+    assert result["modules"][0]["patched"] == ["banner"], result  # it said 0 patched
     assert prog.eval("logic.banner()") == "hi\n# fin", result
 
 
