@@ -19,6 +19,7 @@ from hcride import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
     from pathlib import Path
 
 USAGE = """\
@@ -338,27 +339,36 @@ except LookupError as exc:
 """
 
 
-def find_program_module(module: str, project: Path, python: str | None) -> Path:
+def find_program_module(module: str, project: Path, python: str | None,
+                        cwd: Path | None = None,
+                        env: Mapping[str, str] | None = None) -> Path:
     """The file ``python -m MODULE`` runs in the program, looked for by the program's
     interpreter (``launcher.find_module``: nothing imported; by that interpreter in a
-    process of its own when it is not ours). LookupError: why it cannot run; OSError:
-    that interpreter does not start."""
+    process of its own when it is not ours, or when ``env`` sets a ``PYTHONPATH``).
+    ``cwd``: the program's working folder, first on its ``sys.path`` (default: ours);
+    ``env``: the variables set for the program (the IDE's run configuration).
+    LookupError: why it cannot run; OSError: that interpreter does not start."""
     import subprocess
     from pathlib import Path
 
     chosen = program_interpreter(str(project), python)
-    if chosen is None:
+    extra = dict(env or {})
+    if chosen is None and "PYTHONPATH" not in extra:
         from hcride.runtime.launcher import find_module
 
-        return Path(find_module(module))
+        path = None if cwd is None else [os.path.abspath(cwd), *sys.path[1:]]
+        return Path(find_module(module, path))
     from hcride.controller.interpreter import runtime_path
 
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(runtime_path()), env.get("PYTHONPATH", "")) if p)
+    chosen = chosen or Path(sys.executable)
+    environ = dict(os.environ)
+    environ.update(extra)  # as the program gets them (``Session._environment``)
+    environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(runtime_path()), environ.get("PYTHONPATH", "")) if p)
     try:
-        proc = subprocess.run([str(chosen), "-c", _PROBE, module], env=env, text=True,
-                              capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+        proc = subprocess.run([str(chosen), "-c", _PROBE, module], env=environ, text=True,
+                              capture_output=True, stdin=subprocess.DEVNULL, timeout=60,
+                              cwd=cwd)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise OSError(f"cannot start {chosen}: {exc}") from exc
     kind, _, text = proc.stdout.strip().partition(" ")

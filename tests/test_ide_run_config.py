@@ -84,7 +84,7 @@ def test_run_configuration_dialog_toolbar_and_run(qtbot, tmp_path: Path) -> None
 
     window.ask_run_config = fill
     button.click()
-    assert seen == [f"found automatically: {venv_python}"]
+    assert seen == ["found automatically: .venv/bin/python"]
     assert button.text() == "show.py --size 3 'two words' · .venv/bin/python · auto"
     assert window.reload_mode == "auto"
 

@@ -52,8 +52,8 @@ from hcride.ide.project_tree import ProjectTree
 from hcride.ide.recovery import Recovery
 from hcride.ide.recovery import default_dir as recovery_default_dir
 from hcride.ide.resources import icon
-from hcride.ide.run_config import RunConfig, RunConfigDialog
-from hcride.ide.run_config import problems as run_config_problems
+from hcride.ide.run_config import KINDS, RunConfig, RunConfigDialog
+from hcride.ide.run_config import check as check_run_config
 from hcride.ide.runner import SessionDriver
 from hcride.ide.theme import THEMES, Theme, apply_palette, load_theme
 from hcride.ide.tracebacks import last_crash, location
@@ -464,10 +464,20 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return True
 
+    def _run_kind(self) -> str:
+        """``script`` or ``module``: what the run configuration starts (an older
+        hcride saved none: a script)."""
+        kind = str(self.settings.value(self._key("run_kind"), "script") or "script")
+        return kind if kind in KINDS else "script"
+
     def main_script(self) -> Path | None:
-        """The file Run starts: the one set with "Set as Main Script", else a usual name."""
+        """The file Run starts: the one set with "Set as Main Script", else a usual name;
+        for a module (``python -m``), its file as it was found the last time."""
         if self.project is None:
             return None
+        if self._run_kind() == "module":
+            found = str(self.settings.value(self._key("module_file"), "") or "")
+            return Path(found) if found and Path(found).is_file() else None
         chosen = self.settings.value(self._key("main"), "", str)
         if chosen and Path(chosen).is_file():
             return Path(chosen)
@@ -495,13 +505,20 @@ class MainWindow(QMainWindow):
             env={str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
             python=str(self.settings.value(self._key("python"), "") or ""),
             mode=self.driver.mode,
+            kind=self._run_kind(),
+            module=str(self.settings.value(self._key("module"), "") or ""),
         )
 
     def set_run_config(self, config: RunConfig) -> None:
         """Keep ``config`` for this project (Run and Restart use it from now on)."""
         if self.project is None:
             return
-        if config.script:
+        self.settings.setValue(self._key("run_kind"), config.kind)
+        self.settings.setValue(self._key("module"), config.module)
+        if config.runs_module:  # the main script chosen before stays for Script
+            self.settings.setValue(self._key("module_file"),
+                                   norm(config.script) if config.script else "")
+        elif config.script:
             self.settings.setValue(self._key("main"), norm(config.script))
         self.settings.setValue(self._key("args"), config.args)
         self.settings.setValue(self._key("cwd"), config.cwd)
@@ -532,8 +549,12 @@ class MainWindow(QMainWindow):
             return
         config = self.run_config()
         self.run_config_button.setText(config.describe(self.project))
+        starts = config.script or "(nothing chosen)"
+        if config.runs_module:
+            starts = f"python -m {config.module or '(no module)'}" + (
+                f" ({config.script})" if config.script else "")
         self.run_config_button.setToolTip(
-            f"Run starts {config.script or '(nothing chosen)'}\n"
+            f"Run starts {starts}\n"
             f"arguments: {config.args or '(none)'}\n"
             f"working folder: {config.working_dir(self.project)}\n"
             f"interpreter: {config.interpreter(self.project)}"
@@ -575,9 +596,15 @@ class MainWindow(QMainWindow):
             self.set_main_script(ed.path)
 
     def set_main_script(self, path: Path) -> None:
-        """Run starts ``path`` from now on (kept in the project's settings)."""
+        """Run starts ``path`` from now on, as a script (kept in the project's settings)."""
         self.settings.setValue(self._key("main"), norm(path))
-        self.statusBar().showMessage(f"Main script: {Path(path).name}", 4000)
+        was = self.run_config()
+        self.settings.setValue(self._key("run_kind"), "script")
+        self.statusBar().showMessage(
+            f"Main script: {Path(path).name}"
+            + (f" (run as a script, no longer -m {was.module})" if was.runs_module else ""),
+            4000,
+        )
         self._show_run_config()
 
     # ================================================================ editors
@@ -768,15 +795,17 @@ class MainWindow(QMainWindow):
             config.python or None,
             Path(config.cwd) if config.cwd else self.project,
             config.env,
+            config.module if config.runs_module else None,
         )
 
     def _runnable_config(self) -> RunConfig | None:
         """The run configuration, or None (said in the console, and the dialog opens)
         when it could not run."""
         assert self.project is not None
-        config = self.run_config()
-        wrong = run_config_problems(config, self.project)
+        config, wrong = check_run_config(self.run_config(), self.project)
         if not wrong:
+            if config.runs_module:  # its file is the main script, wherever it is now
+                self.settings.setValue(self._key("module_file"), norm(config.script))
             return config
         for text in wrong:
             self.console_model.append_line("system", f"hcride: cannot run: {text}")

@@ -1,5 +1,6 @@
-"""A project's run configuration (main script, arguments, working folder, environment,
-interpreter, reload mode), kept in the project's settings, and the dialog that edits it."""
+"""A project's run configuration (main script or module, arguments, working folder,
+environment, interpreter, reload mode), kept in the project's settings, and the dialog
+that edits it."""
 
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hcride.cli import find_program_module
 from hcride.controller.interpreter import find_interpreter
 
 MODES = ("detect", "auto", "manual")
+KINDS = ("script", "module")
+"""What Run starts: a script (``python main.py``) or a module (``python -m app.server``)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class RunConfig:
     """What Run starts. Empty ``python``: the project's venv if it has one, else ours."""
 
     script: str = ""
+    """The main script; for a module, its file (as ``check`` found it): the file that
+    runs as ``__main__``, never reloaded."""
     args: str = ""
     """As typed on a shell command line (split with ``shlex``)."""
     cwd: str = ""
@@ -42,6 +48,20 @@ class RunConfig:
     env: dict[str, str] = field(default_factory=dict)
     python: str = ""
     mode: str = "detect"
+    kind: str = "script"
+    """``script`` or ``module`` (``KINDS``); a configuration saved without it: a script."""
+    module: str = ""
+    """With ``kind == "module"``: the name given to ``python -m`` (``app.server``)."""
+
+    @property
+    def runs_module(self) -> bool:
+        return self.kind == "module"
+
+    def target(self) -> str:
+        """What runs, in words: ``main.py`` or ``-m app.server``."""
+        if self.runs_module:
+            return f"-m {self.module}" if self.module else "(no module)"
+        return Path(self.script).name if self.script else "(no main script)"
 
     def argv(self) -> tuple[str, ...]:
         return tuple(shlex.split(self.args))
@@ -55,7 +75,7 @@ class RunConfig:
 
     def describe(self, project: Path) -> str:
         """``main.py arg · .venv/bin/python · detect`` for the toolbar."""
-        script = Path(self.script).name if self.script else "(no main script)"
+        script = self.target()
         if self.args:
             script += " " + self.args
         python = self.interpreter(project)
@@ -74,8 +94,21 @@ class RunConfig:
 
 def problems(config: RunConfig, project: Path) -> list[str]:
     """What would keep ``config`` from running, in words ([] when it can run)."""
+    return check(config, project)[1]
+
+
+def check(config: RunConfig, project: Path) -> tuple[RunConfig, list[str]]:
+    """``config`` with, for a module, ``script`` its file (looked for as ``python -m``
+    finds it in the program: from the working folder, by the program's interpreter,
+    with its environment), and what would keep it from running, in words ([] when
+    it can run)."""
     out: list[str] = []
-    if not config.script:
+    if config.kind not in KINDS:
+        out.append(f"Unknown kind of run {config.kind!r}.")
+    elif config.runs_module:
+        if not config.module:
+            out.append("Choose a module: the name python -m takes (app.server).")
+    elif not config.script:
         out.append("Choose a main script.")
     elif not Path(config.script).is_file():
         out.append(f"Main script {config.script} does not exist.")
@@ -91,7 +124,36 @@ def problems(config: RunConfig, project: Path) -> list[str]:
             out.append(f"Interpreter {config.python} is not an executable file.")
     if config.mode not in MODES:
         out.append(f"Unknown reload mode {config.mode!r}.")
-    return out
+    if config.runs_module and config.module and not out:
+        config, wrong = _find_module(config, project)
+        out += wrong
+    return config, out
+
+
+def _find_module(config: RunConfig, project: Path) -> tuple[RunConfig, list[str]]:
+    cwd = config.working_dir(project)
+    try:
+        found = find_program_module(config.module, project, config.python or None, cwd,
+                                    config.env)
+    except LookupError as exc:
+        text = str(exc)
+        if text.startswith("no module named"):
+            text = "N" + text[1:]
+            if (project / "src").is_dir() and cwd == project and "PYTHONPATH" not in config.env:
+                text += (" (a src layout? Set the working folder to src, or PYTHONPATH=src "
+                         "in the environment)")
+        return config, [text + "."]
+    except OSError as exc:
+        return config, [f"Interpreter: {exc}."]
+    return config.with_(script=str(found)), []
+
+
+def _short(path: str, project: Path) -> str:
+    """``path`` from the project folder when it is in it (the start of a long absolute
+    path would be cut in the field)."""
+    if path and Path(path).is_relative_to(project):
+        return str(Path(path).relative_to(project))
+    return path
 
 
 def parse_env(text: str) -> tuple[dict[str, str], list[str]]:
@@ -125,14 +187,29 @@ class RunConfigDialog(QDialog):
         self.setObjectName("runConfigDialog")
         self.setMinimumWidth(560)
         self.project = project
-        self.script = QLineEdit(config.script, self)
+        self.kind = QComboBox(self)
+        self.kind.setObjectName("runKind")
+        self.kind.addItem("Script", "script")
+        self.kind.addItem("Module (python -m)", "module")
+        self.kind.setCurrentIndex(max(0, self.kind.findData(config.kind)))
+        self.script = QLineEdit(_short(config.script, project), self)
         self.script.setObjectName("runScript")
+        self.script.setToolTip("A file of the project is shown from the project folder")
+        self.module = QLineEdit(config.module, self)
+        self.module.setObjectName("runModule")
+        self.module.setPlaceholderText("app.server, as in python -m app.server")
+        self.module.setToolTip(
+            "Found as python -m finds it: from the working folder, then the "
+            "interpreter's packages and PYTHONPATH.\nA package runs its __main__.py. "
+            "Its file is the main script (a save of it needs a restart)."
+        )
         self.args = QLineEdit(config.args, self)
         self.args.setObjectName("runArgs")
         self.args.setPlaceholderText("arguments, as in a shell: --size 3 'two words'")
         self.cwd = QLineEdit(config.cwd, self)
         self.cwd.setObjectName("runCwd")
-        self.cwd.setPlaceholderText(f"the project folder ({project})")
+        self.cwd.setPlaceholderText("the project folder")
+        self.cwd.setToolTip(f"Empty: the project folder, {project}")
         self.env = QPlainTextEdit(format_env(config.env), self)
         self.env.setObjectName("runEnv")
         self.env.setPlaceholderText("NAME=value, one a line")
@@ -140,10 +217,12 @@ class RunConfigDialog(QDialog):
         self.python = QLineEdit(config.python, self)
         self.python.setObjectName("runPython")
         found = find_interpreter(project)
-        self.python.setPlaceholderText(
-            f"the IDE's python: {found} (no .venv or venv in the project)"
-            if found == Path(sys.executable) else f"found automatically: {found}"
+        shown = found.relative_to(project) if found.is_relative_to(project) else found
+        self.python.setPlaceholderText(  # short: a long path would be cut
+            "the IDE's python (no .venv or venv in the project)"
+            if found == Path(sys.executable) else f"found automatically: {shown}"
         )  # fmt: skip
+        self.python.setToolTip(f"Empty: {found}")
         self.mode = QComboBox(self)
         self.mode.setObjectName("runMode")
         self.mode.addItems(MODES)
@@ -152,14 +231,20 @@ class RunConfigDialog(QDialog):
         self.errors.setObjectName("runConfigErrors")
         self.errors.setStyleSheet("color: #c0392b")
         self.errors.setWordWrap(True)
+        self.errors.setVisible(False)  # no empty space above the buttons
         self.pick_file: Callable[[str, str], str] = lambda title, start: QFileDialog.getOpenFileName(
             self, title, start
         )[0]
         self.pick_folder: Callable[[str, str], str] = (
             lambda title, start: QFileDialog.getExistingDirectory(self, title, start)
         )
-        form = QFormLayout()
-        form.addRow("Main script", self._with_browse(self.script, "file"))
+        self._last: tuple[RunConfig, RunConfig, list[str]] | None = None
+        """The last ``config()``: the fields, what they run, what is wrong."""
+        self.form = form = QFormLayout()
+        form.addRow("Run", self.kind)
+        self._script_row = self._with_browse(self.script, "file")
+        form.addRow("Main script", self._script_row)
+        form.addRow("Module", self.module)
         form.addRow("Arguments", self.args)
         form.addRow("Working folder", self._with_browse(self.cwd, "folder"))
         form.addRow("Environment", self.env)
@@ -173,7 +258,16 @@ class RunConfigDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.errors)
+        layout.addStretch(1)  # a taller dialog grows here, not between the rows
         layout.addWidget(buttons)
+        self.kind.currentIndexChanged.connect(self._show_kind)
+        self._show_kind()
+
+    def _show_kind(self) -> None:
+        """Only the row of the chosen kind: the main script's, or the module's."""
+        module = self.kind.currentData() == "module"
+        self.form.setRowVisible(self._script_row, not module)
+        self.form.setRowVisible(self.module, module)
 
     def _with_browse(self, line: QLineEdit, kind: str) -> QWidget:
         box = QWidget(self)
@@ -209,12 +303,19 @@ class RunConfigDialog(QDialog):
             env=env,
             python=self.python.text().strip(),
             mode=self.mode.currentText(),
+            kind=str(self.kind.currentData()),
+            module=self.module.text().strip(),
         )
-        return config, errors + problems(config, self.project)
+        if self._last is None or self._last[0] != config:  # a module is looked for once
+            checked, wrong = check(config, self.project)
+            self._last = (config, checked, wrong)
+        return self._last[1], errors + self._last[2]
 
     def accept(self) -> None:
+        self._last = None  # looked for again: the module may have been made meanwhile
         _config, errors = self.config()
         if errors:
             self.errors.setText("\n".join(errors))
+            self.errors.setVisible(True)
             return
         super().accept()

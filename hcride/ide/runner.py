@@ -103,10 +103,13 @@ class SessionDriver:
         python: str | None = None,
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
+        module: str | None = None,
     ) -> None:
-        """Start ``script`` (a Session with these settings and ``self.mode``)."""
+        """Start ``script`` (a Session with these settings and ``self.mode``); with
+        ``module``, run as ``python -m module``, whose file ``script`` is."""
         self.script = script
-        self._started_with = (script, tuple(args), python, cwd, tuple(sorted((env or {}).items())))
+        self._started_with = (script, tuple(args), python, cwd,
+                              tuple(sorted((env or {}).items())), module)
 
         post = self._poster()
         generation = self._generation
@@ -128,6 +131,7 @@ class SessionDriver:
                 python=python,
                 cwd=cwd,
                 env=env or {},
+                module=module,
             )
             session.start()
             if generation != self._generation:  # detached while it started
@@ -150,13 +154,14 @@ class SessionDriver:
         python: str | None = None,
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
+        module: str | None = None,
     ) -> None:
         """Restart; a new Session when the run configuration changed since Run."""
         session = self.session
         mode_changed = getattr(session, "requested_mode", self.mode) != self.mode
-        wanted = (script, tuple(args), python, cwd, tuple(sorted((env or {}).items())))
+        wanted = (script, tuple(args), python, cwd, tuple(sorted((env or {}).items())), module)
         if session is None or wanted != self._started_with or mode_changed:
-            self.run(project, script, args, python, cwd, env)
+            self.run(project, script, args, python, cwd, env, module)
         else:
             self._submit(session.restart)
 
