@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from conftest import PROGRAM_PYTHON
 from helpers_session import TIMEOUT
 
 from hcride.controller.interpreter import hcride_root
@@ -17,12 +18,19 @@ from hcride.controller.interpreter import hcride_root
 
 class CliRun:
     """``hcride run --watch SCRIPT``; stdout and stderr (the program's and hcride's
-    own ``hcride:`` lines) collected line by line, in one list."""
+    own ``hcride:`` lines) collected line by line, in one list. They share one pipe: a
+    line the program prints in pieces (``print(a, b)`` writes ``a``, the space, ``b``,
+    the newline) can have an ``hcride:`` line in its middle, so the programs of the
+    tests write each line at once (``print(text + "\\n", end="")``)."""
 
     def __init__(self, script: Path, *options: str, watch: bool = True, **env: str) -> None:
         """``options`` go before SCRIPT (``--python``, ``--project``); a ``PYTHONPATH``
         in ``env`` comes after hcride's own folder; ``watch=False``: no controller (the
-        program polls)."""
+        program polls). Without ``--python`` in ``options`` the program runs on
+        ``PROGRAM_PYTHON`` (``HCR_PYTHON``, a venv of another CPython with the frameworks;
+        else hcride's own interpreter), the controller on this one."""
+        if PROGRAM_PYTHON != sys.executable and "--python" not in options:
+            options = ("--python", PROGRAM_PYTHON, *options)
         path = os.pathsep.join(p for p in (str(hcride_root()), env.pop("PYTHONPATH", "")) if p)
         full = dict(os.environ, PYTHONUNBUFFERED="1", **env, PYTHONPATH=path)
         self.proc = subprocess.Popen(
