@@ -36,7 +36,8 @@ class Program:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
             [PROGRAM_PYTHON, str(project / "main.py"), *args] if plain else
-            [sys.executable, "-m", "hcride", "run", "--python", PROGRAM_PYTHON,
+            [sys.executable, "-m", "hcride", "run",
+             *(["--python", PROGRAM_PYTHON] if PROGRAM_PYTHON != sys.executable else []),
              str(project / "main.py"), *args],
             cwd=project, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
