@@ -15,6 +15,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
+import functools  # noqa: E402
 import json  # noqa: E402
 import queue  # noqa: E402
 import subprocess  # noqa: E402
@@ -36,6 +37,27 @@ PROGRAM_PYTHON = os.environ.get("HCR_PYTHON") or sys.executable
 nothing installed; the runtime reaches it through ``PYTHONPATH``, as under the IDE)."""
 TIMEOUT = 60.0
 """Seconds to wait for one answer from a program (machines are noisy)."""
+PROGRAM_FRAMEWORKS = "flask sqlalchemy aiohttp pygame-ce 'PySide6-Essentials>=6.11,<6.12'"
+"""What the tests' programs import, as ``pip install`` names (``.ci/run`` puts them in
+each other CPython's venv)."""
+
+
+@functools.cache
+def _missing_on_program(names: tuple[str, ...]) -> tuple[str, ...]:
+    code = ("import importlib.util, sys; "
+            "print(' '.join(n for n in sys.argv[1:] if importlib.util.find_spec(n) is None))")
+    done = subprocess.run([PROGRAM_PYTHON, "-c", code, *names], capture_output=True,
+                          text=True, timeout=TIMEOUT, check=True)
+    return tuple(done.stdout.split())
+
+
+def require_on_program(*modules: str) -> None:
+    """Fail at once, naming them, when the program's interpreter (``HCR_PYTHON``) cannot
+    import a framework the test's program imports (instead of a timeout later on)."""
+    missing = _missing_on_program(modules)
+    if missing:
+        pytest.fail(f"the program's interpreter {PROGRAM_PYTHON} cannot import "
+                    f"{', '.join(missing)}: pip install {PROGRAM_FRAMEWORKS} there")
 
 DRIVER = '''\
 import json as _json

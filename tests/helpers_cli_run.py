@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from conftest import PROGRAM_PYTHON
 from helpers_session import TIMEOUT
 
 from hcride.controller.interpreter import hcride_root
@@ -29,8 +30,12 @@ class CliRun:
         """``options`` go before SCRIPT (``--python``, ``--project``); SCRIPT may be
         words (``["-m", "app.main"]``); ``cwd``: the folder it runs in (default: ours);
         a ``PYTHONPATH`` in ``env`` comes after hcride's own folder; ``watch=False``: no
-        controller (the program polls)."""
+        controller (the program polls). Without ``--python`` in ``options`` the program
+        runs on ``PROGRAM_PYTHON`` (``HCR_PYTHON``, a venv of another CPython with the
+        frameworks; else hcride's own interpreter), the controller on this one."""
         program = [str(script)] if isinstance(script, Path) else list(script)
+        if PROGRAM_PYTHON != sys.executable and "--python" not in options:
+            options = ("--python", PROGRAM_PYTHON, *options)
         path = os.pathsep.join(p for p in (str(hcride_root()), env.pop("PYTHONPATH", "")) if p)
         full = dict(os.environ, PYTHONUNBUFFERED="1", **env, PYTHONPATH=path)
         self.proc = subprocess.Popen(

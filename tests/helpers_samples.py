@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import PROGRAM_PYTHON
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,14 +27,17 @@ def copy_sample(name: str, tmp_path: Path) -> Path:
 
 class Program:
     """``python -m hcride run main.py ARGS`` on a copy of a sample; with ``plain=True``,
-    plain ``python main.py ARGS`` (no launcher, no controller: hcride is only importable)."""
+    plain ``python main.py ARGS`` (no launcher, no controller: hcride is only importable).
+    The program runs on ``PROGRAM_PYTHON`` (``HCR_PYTHON``): ``hcride run --python``."""
 
     def __init__(self, project: Path, *args: str, plain: bool = False) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HCRIDE")}
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, *([] if plain else ["-m", "hcride", "run"]),
+            [PROGRAM_PYTHON, str(project / "main.py"), *args] if plain else
+            [sys.executable, "-m", "hcride", "run",
+             *(["--python", PROGRAM_PYTHON] if PROGRAM_PYTHON != sys.executable else []),
              str(project / "main.py"), *args],
             cwd=project, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )

@@ -25,6 +25,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from conftest import require_on_program
 from helpers_cli_run import CliRun
 from helpers_samples import write_atomically
 from helpers_session import TIMEOUT, wait_until, write
@@ -156,7 +157,7 @@ from shop.app import create_app
 
 sock = socket.socket()
 sock.bind(("127.0.0.1", 0))
-print("pid", os.getpid(), "port", sock.getsockname()[1], flush=True)
+print(f"pid {os.getpid()} port {sock.getsockname()[1]}\\n", end="", flush=True)
 web.run_app(create_app(), sock=sock, print=None)
 """
 
@@ -216,6 +217,7 @@ class Client:
 
 
 def test_aiohttp_app_edited_while_a_client_requests_it(tmp_path: Path) -> None:
+    require_on_program("aiohttp")
     files = {"shop/__init__.py": "", "shop/models.py": MODELS, "shop/helpers.py": HELPERS,
              "shop/views.py": VIEWS, "shop/middleware.py": MIDDLEWARE, "shop/admin.py": ADMIN,
              "shop/app.py": APP, "main.py": MAIN}

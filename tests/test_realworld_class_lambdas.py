@@ -33,7 +33,7 @@ last = None
 while True:
     text = report.Report().render()
     if text != last:
-        print("report", text, flush=True)
+        print(f"report {text}\\n", end="", flush=True)  # one write: hcride's lines (same pipe) never split it
         last = text
     time.sleep(0.05)
 """

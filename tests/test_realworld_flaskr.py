@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from conftest import require_on_program
 from helpers_cli_run import CliRun
 from helpers_session import TIMEOUT, wait_until, write
 
@@ -167,12 +168,13 @@ app = create_app()
 with app.app_context():
     init_db()
 server = make_server("127.0.0.1", 0, app)
-print("port", server.server_port, flush=True)
+print(f"port {server.server_port}\\n", end="", flush=True)
 server.serve_forever()
 """
 
 
 def test_flaskr_edited_while_a_logged_in_client_posts(tmp_path: Path) -> None:
+    require_on_program("flask")
     for rel, text in {"flaskr/__init__.py": INIT, "flaskr/db.py": DB, "flaskr/auth.py": AUTH,
                       "flaskr/blog.py": BLOG, "main.py": MAIN}.items():
         write(tmp_path / rel, text)

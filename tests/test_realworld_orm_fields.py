@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import require_on_program
 from helpers_cli_run import CliRun
 from helpers_session import TIMEOUT, wait_until, write
 
@@ -51,13 +52,14 @@ while True:
     with Session(engine) as s:
         text = ", ".join(u.greet() for u in s.scalars(select(models.User)))
     if text != last:
-        print(text, flush=True)
+        print(text + "\\n", end="", flush=True)  # one write: hcride's lines (same pipe) never split it
         last = text
     time.sleep(0.05)
 """
 
 
 def test_a_column_added_to_a_classic_declarative_model_is_refused(tmp_path: Path) -> None:
+    require_on_program("sqlalchemy")
     write(tmp_path / "models.py", MODELS)
     write(tmp_path / "main.py", MAIN)
     run = CliRun(tmp_path / "main.py")

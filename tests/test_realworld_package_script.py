@@ -38,7 +38,7 @@ last = None
 while True:
     text = "main " + util.fmt(1) + " | " + views.render(2)
     if text != last:
-        print(text, flush=True)
+        print(text + "\\n", end="", flush=True)  # one write: hcride's lines (same pipe) never split it
         last = text
     time.sleep(0.05)
 """
@@ -76,7 +76,7 @@ while True:
     hcr.perform_code_reload()
     text = "main " + util.fmt(1) + " | " + views.render(2)
     if text != last:
-        print(text, flush=True)
+        print(text + "\\n", end="", flush=True)  # one write: hcride's lines (same pipe) never split it
         last = text
     time.sleep(0.05)
 """

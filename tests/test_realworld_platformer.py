@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import require_on_program
 from helpers_cli_run import CliRun
 from helpers_session import TIMEOUT, wait_until, write
 
@@ -125,8 +126,9 @@ class Game:
                 self.player.vel.y = 0
         if self.frame % 15 == 0:
             if self.player.jump():
-                print("jump", round(-self.player.vel.y), flush=True)
-            print("tag", self.player.tag() if hasattr(self.player, "tag") else "-", flush=True)
+                print(f"jump {round(-self.player.vel.y)}\\n", end="", flush=True)
+            print(f"tag {self.player.tag() if hasattr(self.player, 'tag') else '-'}\\n", end="",
+                  flush=True)
 
 
 g = Game()
@@ -141,6 +143,7 @@ def _project(root: Path) -> Path:
 
 
 def test_platformer_sprites_and_settings_edited_while_it_plays(tmp_path: Path) -> None:
+    require_on_program("pygame")
     run = CliRun(_project(tmp_path), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
     try:
         run.wait_line("jump 20")
@@ -173,6 +176,7 @@ def test_final_constant_reaches_the_modules_that_star_imported_it(tmp_path: Path
     """``PLAYER_JUMP: Final = 20`` -> ``30`` in settings.py: settings re-evaluates it,
     and ``sprites`` (``from settings import *``), whose ``Player.jump`` reads it, jumps
     with 30. The same for the main script's own ``from settings import *`` copy."""
+    require_on_program("pygame")
     run = CliRun(_project(tmp_path), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
     try:
         run.wait_line("jump 20")

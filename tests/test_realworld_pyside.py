@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import require_on_program
 from helpers_cli_run import CliRun
 from helpers_session import write
 
@@ -42,7 +43,7 @@ class Model(QObject):
         return 41
 
     def report(self, tag):
-        print(tag, self.property("name"), self.answer, flush=True)
+        print(f"{tag} {self.property('name')} {self.answer}\\n", end="", flush=True)
 """
 
 MAIN = """
@@ -59,6 +60,7 @@ sys.exit(app.exec())
 
 
 def test_pyside_properties_and_slots_edited_while_idle(tmp_path: Path) -> None:
+    require_on_program("PySide6")
     write(tmp_path / "model.py", MODEL)
     write(tmp_path / "main.py", MAIN)
     run = CliRun(tmp_path / "main.py", QT_QPA_PLATFORM="offscreen")
@@ -69,8 +71,8 @@ def test_pyside_properties_and_slots_edited_while_idle(tmp_path: Path) -> None:
             (MODEL.replace('" v1"', '" v2"').replace("return 41", "return 42"),
              "tick n v2 42"),  # the body of an @Property(int)
             (MODEL.replace('" v1"', '" v2"').replace("return 41", "return 42").replace(
-                "    def report(self, tag):\n        print(tag,",
-                "    @Slot(str)\n    def report(self, tag):\n        print('slot', tag,"),
+                "    def report(self, tag):\n        print(f\"{tag}",
+                "    @Slot(str)\n    def report(self, tag):\n        print(f\"slot {tag}"),
              "slot tick n v2 42"),  # a decorator added: the member is made again
         ]
         for text, expected in steps:

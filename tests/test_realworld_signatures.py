@@ -50,7 +50,7 @@ last = None
 while True:
     text = pretty.pretty([1, 2.5]) + " total " + str(pretty.total([1, 2]))
     if text != last:
-        print(text, flush=True)
+        print(text + "\\n", end="", flush=True)  # one write: hcride's lines (same pipe) never split it
         last = text
     time.sleep(0.05)
 """

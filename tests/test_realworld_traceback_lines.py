@@ -59,7 +59,7 @@ last = None
 while True:
     text = app.handle("broken") + " | " + app.where_top()
     if text != last:
-        print(text, flush=True)
+        print(text + "\\n", end="", flush=True)  # one write: hcride's lines (same pipe) never split it
         last = text
     time.sleep(0.05)
 """
@@ -83,6 +83,9 @@ def test_closures_made_before_a_save_report_their_moved_lines(tmp_path: Path) ->
                                "import logging\nimport traceback\n\nlog = logging.getLogger()\n")
         write(tmp_path / "app.py", moved)
         run.wait_line("reloaded app v2", mark)
+        # The first line printed after the save: between the save and the reload the
+        # tracebacks quote the running text (the program prints nothing new), after it
+        # the new lines at their new numbers; never the new file's text at old numbers.
         line = run.wait_line("top at line", mark)
         assert f"top at line {_line_of(moved, 'KeyError')}: raise KeyError" in line, line
         assert line.startswith(f"error at line {_line_of(moved, 'broken view')}: "

@@ -1,6 +1,7 @@
-"""CPython's own turtledemo clock (``turtledemo/clock.py``, copied unchanged into a
-project) runs under ``hcride run --watch`` on a private X server, idle in Tk's
-``mainloop()`` with its ``ontimer`` tick, while a developer edits it.
+"""CPython's own turtledemo clock (``turtledemo/clock.py`` of the CPython the program
+runs on, copied unchanged into a project) runs under ``hcride run --watch`` on a private
+X server, idle in Tk's ``mainloop()`` with its ``ontimer`` tick, while a developer
+edits it.
 
 The module starts with ``from turtle import *`` and then defines its own ``setup()``,
 shadowing turtle's. Imports run again at every reload (they are declarations), but
@@ -10,10 +11,11 @@ fresh run would have it: after a reload ``clock.setup`` is still the clock's.
 
 from __future__ import annotations
 
+import subprocess
 import time
-import turtledemo
 from pathlib import Path
 
+from conftest import PROGRAM_PYTHON, require_on_program
 from helpers_cli_run import CliRun
 from helpers_xvfb import xvfb_display
 
@@ -41,7 +43,12 @@ clock.mainloop()
 
 
 def test_turtledemo_clock_edited_while_ticking(tmp_path: Path) -> None:
-    source = (Path(turtledemo.__file__).parent / "clock.py").read_text(encoding="utf-8")
+    require_on_program("tkinter")
+    # The clock of the CPython the program runs on (``PROGRAM_PYTHON``), as a user has it.
+    folder = subprocess.run(
+        [PROGRAM_PYTHON, "-c", "import os, turtledemo; print(os.path.dirname(turtledemo.__file__))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    source = (Path(folder) / "clock.py").read_text(encoding="utf-8")
     assert "from turtle import *" in source and "\ndef setup():" in source
     (tmp_path / "clock.py").write_text(source, encoding="utf-8")
     (tmp_path / "main.py").write_text(MAIN, encoding="utf-8")

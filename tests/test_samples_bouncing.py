@@ -15,11 +15,11 @@ import os
 import queue
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import PROGRAM_PYTHON, require_on_program
 
 pygame = pytest.importorskip("pygame")
 
@@ -98,7 +98,7 @@ emit({"event": "bye", "frames": frames})
 
 
 class Program:
-    """The copied sample running under ``python -m hcride.runtime``."""
+    """The copied sample running under ``python -m hcride.runtime`` (on ``PROGRAM_PYTHON``)."""
 
     def __init__(self, project: Path) -> None:
         env = dict(os.environ)
@@ -106,7 +106,7 @@ class Program:
                    PYGAME_HIDE_SUPPORT_PROMPT="1")
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hcride.runtime", "--project", str(project), "--",
+            [PROGRAM_PYTHON, "-m", "hcride.runtime", "--project", str(project), "--",
              str(project / "driver.py")],
             cwd=project, env=env, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -150,6 +150,7 @@ class Program:
 
 @pytest.fixture
 def program(tmp_path: Path):  # type: ignore[no-untyped-def]
+    require_on_program("pygame")
     project = tmp_path / "bouncing"
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
     (project / "driver.py").write_text(DRIVER, encoding="utf-8")
@@ -270,6 +271,7 @@ def test_sample_main_runs_and_escape_quits(tmp_path: Path) -> None:
 
     A tiny wrapper wraps ``logic.update`` to post an Escape keypress at the 30th frame,
     then runs the untouched main.py as ``__main__``."""
+    require_on_program("pygame")
     project = tmp_path / "bouncing"
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
     wrapper = tmp_path / "press_escape.py"
@@ -293,7 +295,7 @@ def test_sample_main_runs_and_escape_quits(tmp_path: Path) -> None:
                PYGAME_HIDE_SUPPORT_PROMPT="1")
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(project), str(REPO), env.get("PYTHONPATH")) if p)
-    done = subprocess.run([sys.executable, str(wrapper), str(project / "main.py")],
+    done = subprocess.run([PROGRAM_PYTHON, str(wrapper), str(project / "main.py")],
                           cwd=project, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "frames 30 pos 31 30" in done.stdout, done.stdout
