@@ -91,12 +91,13 @@ def _loaded(name: str) -> Any:
     module = sys.modules.get(name)
     if module is None:
         return None
-    try:  # (a module object of the program's own may raise anything here)
+    try:
         spec = getattr(module, "__spec__", None)
         if spec is not None and getattr(spec, "_initializing", False):
             return None
-    except Exception:
-        return None
+    except Exception:  # an object of the program's own in sys.modules (a settings
+        pass  # object raising KeyError): imported, not initializing (3.13's import
+        # statement lets that error out; the version that runs got past it once)
     return module
 
 
