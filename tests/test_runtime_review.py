@@ -176,7 +176,7 @@ def test_a_fault_of_hcride_while_staging_refuses_the_version_with_why(start) -> 
     src = "def f():\n    return 1\n"
     prog = start({"logic.py": src}, "import logic")
     prog.exec("""
-        import hcride.runtime.engine as _engine_module
+        import hcride.runtime.plan as _engine_module  # (the engine imports it when staging)
         _real_plan = _engine_module.plan_commit
 
         def _broken(*args, **kwargs):

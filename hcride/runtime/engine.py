@@ -24,20 +24,19 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hcride.analysis import statements as st
-from hcride.analysis.diff import type_changes
-from hcride.analysis.incremental import Update, update_table
 from hcride.analysis.statements import ModuleTable
 from hcride.runtime import changes, handlers, modcache
-from hcride.runtime.commit import ClosureWork, ModuleCommit, compile_bare_def
-from hcride.runtime.commit import compile_statement as _compile
-from hcride.runtime.finder import closures_of
-from hcride.runtime.patching import MISSING, UndoLog, patch_closure
-from hcride.runtime.plan import CommitPlan, forget_deleted, future_flags, plan_commit
 from hcride.runtime.projectfiles import ProjectFiles
 from hcride.runtime.report import ModuleReport, Rejection, ReloadResult
+
+if TYPE_CHECKING:  # the reload machinery is imported at the first save (see _prepare)
+    from hcride.analysis.incremental import Update
+    from hcride.runtime.commit import ClosureWork, ModuleCommit
+    from hcride.runtime.patching import UndoLog
+    from hcride.runtime.plan import CommitPlan
 
 Listener = Callable[[str, Any], None]
 """Told ``(kind, payload)``: a dict, or for ``"result"`` the ``ReloadResult``."""
@@ -120,12 +119,10 @@ class Tracked:
     """The source file, resolved."""
     data: bytes
     """The running version's source, as read from its file or build."""
-    table_ref: ModuleTable | Update | bytes | None
+    table_ref: ModuleTable | bytes | None
     """The statement table, or where to get it until a reload needs it: None when it
     is in the cache next to the bytecode (``modcache``, read again then), its packed
-    form when it could not be written there (a module never edited never unpacks it);
-    after a reload, the ``Update`` that made it (its syntax trees are dropped when the
-    table is next needed, not in the reload's pause)."""
+    form when it could not be written there (a module never edited never unpacks it)."""
     order: int
     origin: str = ""
     """The file name the module was imported by (its cache entry's key)."""
@@ -155,9 +152,6 @@ class Tracked:
         ref = self.table_ref
         if isinstance(ref, ModuleTable):
             return ref
-        if isinstance(ref, Update):
-            self.table_ref = ref.kept_table()
-            return self.table_ref
         table = None
         if isinstance(ref, bytes):
             table = modcache.unpack_table(ref, self.digest)
@@ -794,6 +788,8 @@ class Engine:
         for handler in handlers.ordered(handlers.before, load_order):
             self._call_handler(handler, result)
 
+        from hcride.runtime.patching import UndoLog
+
         undo = UndoLog()
         saved_handlers = handlers.snapshot()
         reports: list[ModuleReport] = []
@@ -916,6 +912,14 @@ class Engine:
         Done once per candidate (again only if the running version changed meanwhile),
         when it arrives, so the reload's pause does not include it. Returns why it
         cannot apply (nothing: it can)."""
+        # The reload machinery, imported at the first save (a program that is never
+        # edited does not load it: 0.3 MB and a few ms at start).
+        from hcride.analysis.diff import type_changes
+        from hcride.analysis.incremental import update_table
+        from hcride.runtime.commit import compile_bare_def
+        from hcride.runtime.commit import compile_statement as _compile
+        from hcride.runtime.plan import forget_deleted, future_flags, plan_commit
+
         candidate = tracked.candidate
         assert candidate is not None
         if candidate.staged_on is tracked.data:
@@ -1011,6 +1015,8 @@ class Engine:
         candidate = tracked.candidate
         assert candidate is not None and candidate.update is not None
         assert candidate.plan is not None and candidate.update.table is new
+        from hcride.runtime.commit import ModuleCommit
+
         report = ModuleReport(tracked.name, filename, tracked.version + 1)
         commit = ModuleCommit(tracked.name, tracked.module.__dict__, filename, old, new, undo,
                               candidate.plan.flags, candidate.codes, report, closure_work,
@@ -1029,6 +1035,8 @@ class Engine:
         took it with ``from module import name`` (``as alias``, or ``*``), unless it binds it
         again further down, and still holds the old object: as a fresh run would have
         it. Only modules whose source names the module are read (and the main script)."""
+        from hcride.runtime.patching import MISSING
+
         batch = {c.name: c for c in commits}
         for commit in commits:
             if not commit.rebound:
@@ -1071,6 +1079,9 @@ class Engine:
         of the heap for the whole batch, only when there is such code)."""
         if not work:
             return
+        from hcride.runtime.finder import closures_of
+        from hcride.runtime.patching import patch_closure
+
         by_code = {id(w.old): w for w in work}
         done: set[tuple[int, int]] = set()
         for func in closures_of([w.old for w in work]):

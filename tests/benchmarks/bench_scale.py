@@ -267,11 +267,15 @@ def _values(out: str) -> dict[str, float]:
     return values
 
 
-def bench_probe(project: Path) -> None:
+def bench_probe(project: Path, rounds: int) -> None:
+    """Inside the program: polling, an empty reload, the memory of the imports (each
+    value the median of ``rounds`` runs, as the other rows)."""
     env = env_for_hcride()
     cmd = [sys.executable, "-m", "hcride", "run", "--project", str(project), "probe.py"]
-    values = _values(median_time(cmd, 1, project, env)[1])
-    plain = _values(median_time([sys.executable, "probe.py"], 1, project, plain_env())[1])
+    values = _median_values([_values(median_time(cmd, 1, project, env)[1])
+                             for _ in range(rounds)])
+    plain = _median_values([_values(median_time([sys.executable, "probe.py"], 1, project,
+                                                plain_env())[1]) for _ in range(rounds)])
     flag = values.get("flag_us", float("nan"))
     row(f"has_any_module_changed() per call ({values.get('tracked', 0):.0f} modules)",
         f"{values.get('has_any_module_changed_us', 0):.1f} us", f"{flag:.2f} us")  # fmt: skip
@@ -284,6 +288,11 @@ def bench_probe(project: Path) -> None:
     row("  memory of the imports (tracemalloc), hcride vs plain",
         f"{values.get('import_bytes', 0) / 1e6:.1f} MB",
         f"{plain.get('import_bytes', 0) / 1e6:.1f} MB")  # fmt: skip
+
+
+def _median_values(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs if key in run)
+            for key in runs[0]} if runs else {}
 
 
 def bench_batch(project: Path, rounds: int) -> None:
@@ -452,7 +461,7 @@ def main() -> None:
         if args.startup_only:
             return
         big = make_project(tmp / "files", args.modules, args.files)
-        bench_probe(small)
+        bench_probe(small, args.rounds)
         bench_batch(small, args.rounds)
         bench_watch(small, args.modules, f"{args.modules} modules")
         bench_watch(big, args.modules, f"{args.files} files")
