@@ -607,6 +607,10 @@ class Engine:
         look: those the change feed names, and new ones; every one without a feed."""
         if not self._feed_tried:  # first poll: start watching (not at import time)
             self._feed_tried = True
+            # A program that polls expects reloads: the machinery is loaded now, not in
+            # the first reload's pause (under a controller, the agent's thread loads it
+            # with the first build).
+            from hcride.runtime import commit, plan  # noqa: F401
             self._feed = changes.ChangeFeed.open()
             if self._feed is not None:
                 if self.main_file is not None:
