@@ -19,7 +19,6 @@ from hcride import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Mapping
     from pathlib import Path
 
 USAGE = """\
@@ -316,6 +315,8 @@ def run_command(args: argparse.Namespace) -> int:
 
         if module is not None:  # the controller must know the main script
             try:
+                from hcride.programs import find_program_module
+
                 script = find_program_module(module, project, args.python)
             except LookupError as exc:
                 return fail(str(exc))
@@ -330,71 +331,6 @@ def run_command(args: argparse.Namespace) -> int:
                        args.mode, args.events, args.python, module=module)
 
 
-_PROBE = """import sys
-from hcride.runtime.launcher import find_module
-try:
-    print("found", find_module(sys.argv[1]))
-except LookupError as exc:
-    print("error", exc)
-"""
-
-
-def find_program_module(module: str, project: Path, python: str | None,
-                        cwd: Path | None = None,
-                        env: Mapping[str, str] | None = None) -> Path:
-    """The file ``python -m MODULE`` runs in the program, looked for by the program's
-    interpreter (``launcher.find_module``: nothing imported; by that interpreter in a
-    process of its own when it is not ours, or when ``env`` sets a ``PYTHONPATH``).
-    ``cwd``: the program's working folder, first on its ``sys.path`` (default: ours);
-    ``env``: the variables set for the program (the IDE's run configuration).
-    LookupError: why it cannot run; OSError: that interpreter does not start."""
-    import subprocess
-    from pathlib import Path
-
-    chosen = program_interpreter(str(project), python)
-    extra = dict(env or {})
-    if chosen is None and "PYTHONPATH" not in extra:
-        from hcride.runtime.launcher import find_module
-
-        path = None if cwd is None else [os.path.abspath(cwd), *sys.path[1:]]
-        return Path(find_module(module, path))
-    from hcride.controller.interpreter import runtime_path
-
-    chosen = chosen or Path(sys.executable)
-    environ = dict(os.environ)
-    environ.update(extra)  # as the program gets them (``Session._environment``)
-    environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(runtime_path()), environ.get("PYTHONPATH", "")) if p)
-    try:
-        proc = subprocess.run([str(chosen), "-c", _PROBE, module], env=environ, text=True,
-                              capture_output=True, stdin=subprocess.DEVNULL, timeout=60,
-                              cwd=cwd)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OSError(f"cannot start {chosen}: {exc}") from exc
-    kind, _, text = proc.stdout.strip().partition(" ")
-    if kind == "found":
-        return Path(text)
-    if kind == "error":
-        raise LookupError(text)
-    last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-    raise OSError(f"cannot start {chosen}: {last}")
-
-
-def program_interpreter(project: str, python: str | None) -> Path | None:
-    """The program's interpreter (``python``, or the project's ``.venv``) when its
-    packages are not ours; None when the program can run on ours."""
-    if python is None and not any(
-        os.path.isfile(os.path.join(project, name, "pyvenv.cfg")) for name in (".venv", "venv")
-    ):
-        return None
-    from pathlib import Path
-
-    from hcride.controller.interpreter import find_interpreter
-
-    chosen = find_interpreter(Path(project), python)
-    return None if _same_environment(chosen, Path(sys.executable)) else chosen
-
-
 def launch_here(script: str | None, project: str, args: list[str], mode: str,
                 events: str | None, python: str | None = None,
                 module: str | None = None) -> int:
@@ -405,6 +341,8 @@ def launch_here(script: str | None, project: str, args: list[str], mode: str,
     (no second one to start), else that interpreter replaces this process
     (``python``, or the project's ``.venv``, as with ``--watch``: it has the program's
     packages). Children find hcride on ``PYTHONPATH``."""
+    from hcride.programs import program_interpreter
+
     chosen = program_interpreter(project, python)
     if chosen is not None:
         from hcride.controller.interpreter import runtime_path
@@ -431,11 +369,3 @@ def launch_here(script: str | None, project: str, args: list[str], mode: str,
     return launch(script, args, project=project, mode=mode, events=events, module=module)
 
 
-def _same_environment(python: Path, ours: Path) -> bool:
-    """Do the two interpreters run with the same packages? Compared by their folder
-    (a venv's ``bin/python`` and ``bin/python3`` are one; two venvs of one base
-    interpreter are not, so the final symbolic link is not followed)."""
-    try:
-        return python.absolute().parent.resolve() == ours.absolute().parent.resolve()
-    except OSError:
-        return False

@@ -62,7 +62,8 @@ def test_hcride_run_of_a_program_without_project_imports_loads_no_engine(tmp_pat
     plain = loaded([sys.executable, "-m", "main"], tmp_path)  # -m: runpy's imports too
     under = loaded(hcride_cmd(str(tmp_path / "main.py")), tmp_path)
     added = under - plain
-    assert {m for m in added if m.startswith("hcride")} == BOOT | {"hcride.cli"}, added
+    assert {m for m in added if m.startswith("hcride")} == BOOT | {"hcride.cli",
+                                                                   "hcride.programs"}, added
     assert not added & HEAVY, sorted(added & HEAVY)
     # The same with options and the program's own arguments.
     events = tmp_path / "events.jsonl"

@@ -76,28 +76,6 @@ def test_an_import_of_a_module_not_imported_yet_runs_and_imports_it(start) -> No
     assert prog.eval("logic.extra is __import__('sys').modules['pkg.extra']") is True
 
 
-def test_a_program_import_hook_sees_the_imports_run_again(start) -> None:
-    # Some programs wrap builtins.__import__ (lazy importers, profilers, sandboxes):
-    # imports run again go through it, as running them would.
-    files = {"logic.py": "import json\n\n\ndef f():\n    return 1\n"}
-    prelude = """
-    import builtins
-    SEEN = []
-    _orig = builtins.__import__
-    def _hook(name, *args, **kwargs):
-        SEEN.append(name)
-        return _orig(name, *args, **kwargs)
-    builtins.__import__ = _hook
-    import logic
-    """
-    prog = start(files, prelude)
-    prog.exec("SEEN.clear()")
-    prog.write("logic.py", "import json\n\n\ndef f():\n    return 2\n")
-    assert prog.reload()["ok"]
-    assert prog.eval("logic.f()") == 2
-    assert "json" in prog.eval("SEEN")
-
-
 def test_a_failing_import_rolls_back_with_its_own_error(start) -> None:
     files = {
         "dep.py": "A = 1\n",

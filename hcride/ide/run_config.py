@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hcride.cli import find_program_module
 from hcride.controller.interpreter import find_interpreter
+from hcride.programs import find_program_module
 
 MODES = ("detect", "auto", "manual")
 KINDS = ("script", "module")
