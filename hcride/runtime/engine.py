@@ -392,7 +392,9 @@ class Engine:
             pass  # gone: what runs is still the loaded version
         tracked.pin()
         entry = linecache.cache.get(filename)
-        return list(entry[2]) if entry is not None and len(entry) > 2 else None
+        if entry is None or len(entry) < 3:  # a third name of the file (a link): not
+            return st.split_lines(tracked.source)  # pinned (unpin would not see it)
+        return list(entry[2])
 
     def is_reloadable_file(self, path: Path) -> bool:
         """Is the file at ``path`` a reloadable module's (``ProjectFiles``)?"""
