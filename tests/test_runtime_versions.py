@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,21 @@ LAUNCHERS = Path(os.environ.get("HCR_PYWORK", "/srv/hcr-pyver")) / "bin"
 
 
 def _version(python: str) -> tuple[int, int] | None:
-    try:
-        out = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:2])"],
-                             capture_output=True, text=True, timeout=120, check=True,
-                             cwd="/tmp").stdout  # a chroot launcher sees /tmp
-        major, minor = out.split()
-        return int(major), int(minor)
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return None
+    """The version of ``python``, if it runs and sees this machine's ``/tmp`` (a chroot
+    launcher whose bind mounts are gone, after a reboot, still starts, in an empty
+    ``/tmp`` of its own, where the tests' projects are not)."""
+    with tempfile.TemporaryDirectory() as folder:
+        marker = Path(folder) / "seen"
+        marker.write_text("")
+        code = ("import os, sys; print(*sys.version_info[:2], "
+                f"os.path.exists({str(marker)!r}))")
+        try:
+            out = subprocess.run([python, "-c", code], capture_output=True, text=True,
+                                 timeout=120, check=True, cwd=folder).stdout
+            major, minor, seen = out.split()
+        except (OSError, subprocess.SubprocessError, ValueError):
+            return None
+    return (int(major), int(minor)) if seen == "True" else None
 
 
 _NEWEST: list[tuple[tuple[int, int], str]] = []

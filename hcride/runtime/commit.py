@@ -236,11 +236,9 @@ class ModuleCommit:
             if not same_decorators and before is not None and registers_handler(before):
                 handlers.forget(self.name, {name})  # its new version registers again
             lines = (before.lineno, before.end_lineno) if before is not None else (0, 0)
-            node = stmt.node
             value = self.patch_def(
                 live, name, lines, same_decorators, name,
-                lambda: self.run_bare_def(node, name) if node is not None
-                else self._run(self.codes[id(stmt)], (name,), binds=name)[name],  # undecorated
+                lambda: self.run_bare_statement(stmt, name),
                 lambda: self.run_statement(stmt)[name],
             )
             if value is not MISSING:
@@ -410,6 +408,13 @@ class ModuleCommit:
 
     def run_statement(self, stmt: Statement) -> dict[str, Any]:
         return self._run(self.code_of(stmt), stmt.names)
+
+    def run_bare_statement(self, stmt: Statement, name: str) -> Any:
+        """``run_bare_def`` of a changed ``def`` statement; one compiled from its text
+        (no syntax tree) has no decorators: its code is the bare def."""
+        if stmt.node is None:
+            return self._run(self.codes[id(stmt)], (name,), binds=name)[name]
+        return self.run_bare_def(stmt.node, name)
 
     def run_bare_def(self, node: ast.stmt, name: str) -> Any:
         """The function a ``def`` makes, without calling its decorators (compiled when

@@ -34,10 +34,8 @@ def bound_by_import(spec: ImportSpec, ns: dict[str, Any]) -> dict[str, Any] | No
             if _loaded(dotted) is None:
                 return None
             top = dotted.partition(".")[0]
-            if asname is None:
-                value = _loaded(top)
-            else:  # the attribute chain, as IMPORT_FROM walks it
-                value = _loaded(top)
+            value = _loaded(top)
+            if asname is not None:  # the attribute chain, as IMPORT_FROM walks it
                 path = top
                 for part in dotted.split(".")[1:]:
                     path = f"{path}.{part}"
