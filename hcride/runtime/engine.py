@@ -357,11 +357,10 @@ class Engine:
         try:
             if os.path.realpath(filename) != str(main):
                 return None
-            with open(filename, "rb") as handle:
-                if handle.read() == data:
-                    return None
-        except OSError:
-            pass
+        except (OSError, ValueError):
+            return None
+        if _file_holds(filename, data):
+            return None
         text = st.decode_source(data)
         lines = st.split_lines(text)
         linecache.cache[filename] = (len(text), None, lines, filename)
@@ -382,14 +381,8 @@ class Engine:
         if name is None:
             return self._main_lines(filename)
         tracked = self._tracked.get(name if isinstance(name, str) else name[0])
-        if tracked is None:
+        if tracked is None or _file_holds(filename, tracked.data):
             return None
-        try:
-            with open(filename, "rb") as handle:
-                if handle.read() == tracked.data:
-                    return None
-        except OSError:
-            pass  # gone: what runs is still the loaded version
         tracked.pin()
         entry = linecache.cache.get(filename)
         if entry is None or len(entry) < 3:  # a third name of the file (a link): not
@@ -837,6 +830,7 @@ class Engine:
         for (tracked, _table), report in zip(order, reports, strict=False):
             candidate = tracked.candidate
             assert candidate is not None and candidate.update is not None
+            assert candidate.kept is not None
             old_table = tracked.table_ref
             if len(candidate.update.table.statements) > _FREED_LATER:
                 # A long module's old table, new text and plan: freeing them takes
@@ -844,7 +838,7 @@ class Engine:
                 # spare the collector a walk over them instead).
                 self._retired.append((old_table, candidate))
             tracked.data = candidate.data
-            tracked.table_ref = candidate.kept or candidate.update.kept_table()
+            tracked.table_ref = candidate.kept  # (made with the update, when staged)
             tracked.stat = candidate.stat  # None: hash the file at the next check
             tracked.candidate = None
             history = tracked.history  # (its fields at once, not through properties)
@@ -1103,6 +1097,16 @@ class Engine:
                     f"({', '.join(func.__code__.co_freevars)}) -> "
                     f"({', '.join(item.new.co_freevars)}); it keeps its old code"
                 )
+
+
+def _file_holds(filename: str, data: bytes) -> bool:
+    """Does the file say ``data``? (False when it cannot be read: gone, the version
+    that runs is still the one loaded.)"""
+    try:
+        with open(filename, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False
 
 
 _FREED_LATER = 256

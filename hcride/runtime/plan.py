@@ -76,10 +76,7 @@ def plan_commit(old: ModuleTable, new: ModuleTable, update: Update,
             prior = old.by_key().get(key)
         before[id(stmt)] = prior
         if stmt.kind == DEF and prior is not None:
-            same_decorators[id(stmt)] = (
-                # (a definition's text starts at its first decorator)
-                not prior.text.startswith("@") and not stmt.text.startswith("@")
-            ) or not decorators_changed(prior, stmt)
+            same_decorators[id(stmt)] = not decorators_changed(prior, stmt)
     work = [*fresh]
     preserved: list[str] = []
     last_def: dict[str, Statement] = {}
